@@ -1,0 +1,1 @@
+"""fishhook: a callback receiver for AceData Cloud's Fish Audio API."""

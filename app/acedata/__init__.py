@@ -1,0 +1,1 @@
+"""The upstream: AceData Cloud's Fish API."""

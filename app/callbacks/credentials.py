@@ -1,0 +1,25 @@
+"""Per-task callback URLs: an HMAC of the task id that nobody without the secret can forge."""
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import urlencode
+
+TASK_PARAM = "task"
+TOKEN_PARAM = "token"  # noqa: S105 (a parameter name, not a secret)
+
+
+def token_for(secret: bytes, task_ref: str) -> str:
+    digest = hmac.new(secret, task_ref.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def callback_url(public_url: str, secret: bytes, task_ref: str) -> str:
+    query = urlencode({TASK_PARAM: task_ref, TOKEN_PARAM: token_for(secret, task_ref)})
+    return f"{public_url}/callbacks?{query}"
+
+
+def verify(secret: bytes, task_ref: str | None, token: str | None) -> bool:
+    if not task_ref or not token:
+        return False
+    return hmac.compare_digest(token_for(secret, task_ref).encode(), token.encode())

@@ -1,0 +1,37 @@
+"""The deliveries table: every request that reached /callbacks, kept as received."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, LargeBinary, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+OUTCOMES = ("applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched")
+SOURCES = ("callback", "replay", "reconcile", "submit")
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})", name="outcome"),
+        Index(None, "task_ref"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    source: Mapped[str] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]]
+    # Bytes exactly as received (None when the body was over the size limit).
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_size: Mapped[int]
+    # The top-level task_id the body named (AceData's id), whatever became of it.
+    task_id: Mapped[str | None] = mapped_column(Text)
+    # The fishhook task the request was matched to.
+    task_ref: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)

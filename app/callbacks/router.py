@@ -1,0 +1,64 @@
+"""POST /callbacks: where AceData posts results. Answers 2xx only once the delivery is committed."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.callbacks import credentials, service
+from app.callbacks.service import Inbound, Receipt
+from app.deps import KeysDep, SessionDep
+from app.errors import PayloadTooLarge, problem
+from app.redaction import redact_headers, redact_query
+
+router = APIRouter(tags=["callbacks"])
+
+_REFUSALS: dict[str, tuple[int, str, str]] = {
+    "unauthenticated": (401, "invalid_credential", "Callback credential missing or wrong"),
+    "invalid": (400, "invalid_body", "Callback body not understood"),
+    "unmatched": (404, "unknown_task", "No such task"),
+}
+
+
+@router.post("/callbacks", response_model=None)
+async def receive_callback(request: Request, session: SessionDep, keys: KeysDep) -> JSONResponse:
+    too_large: PayloadTooLarge | None = None
+    body: bytes | None
+    try:
+        body = await request.body()
+    except PayloadTooLarge as exc:
+        body, too_large = None, exc
+    params = request.query_params
+    task_ref = params.get(credentials.TASK_PARAM)
+    inbound = Inbound(
+        source="callback",
+        method=request.method,
+        query=redact_query(request.url.query),
+        headers=redact_headers(request.scope["headers"]),
+        body=body,
+        body_size=len(body) if body is not None else _declared_size(request),
+        remote_addr=request.client.host if request.client else None,
+    )
+    authenticated = credentials.verify(
+        keys.callback_secret, task_ref, params.get(credentials.TOKEN_PARAM)
+    )
+    receipt = await service.ingest(session, inbound, task_ref=task_ref, authenticated=authenticated)
+    if too_large is not None and receipt.outcome == "invalid":
+        raise too_large
+    return answer(receipt)
+
+
+def answer(receipt: Receipt) -> JSONResponse:
+    if receipt.outcome in _REFUSALS:
+        status, code, title = _REFUSALS[receipt.outcome]
+        detail = receipt.detail or title
+        return problem(status, code, title, detail, delivery_id=receipt.delivery_id)
+    content: dict[str, Any] = {"delivery_id": receipt.delivery_id, "outcome": receipt.outcome}
+    return JSONResponse(content)
+
+
+def _declared_size(request: Request) -> int:
+    try:
+        return int(request.headers.get("content-length", "-1"))
+    except ValueError:
+        return -1

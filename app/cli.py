@@ -1,0 +1,132 @@
+"""The `fishhook` command: serve, migrate, simulator."""
+
+import argparse
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from app.config import DEFAULT_ACEDATA_BASE_URL, get_settings
+from app.embedded_db import database_url
+from app.log import configure_logging
+from app.migrate import upgrade
+
+log = logging.getLogger("fishhook.cli")
+
+SIMULATOR_TOKEN = "simulator-token"  # noqa: S105 (a fake upstream's fake token)
+
+
+def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the AceData simulator did not start on port {port}")
+
+
+def _start_simulator(port: int) -> subprocess.Popen[bytes]:
+    simulator = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "simulator",
+            "--port",
+            str(port),
+            "--token",
+            SIMULATOR_TOKEN,
+        ]
+    )
+    _wait_for_port(port)
+    os.environ["FISHHOOK_ACEDATA_BASE_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["FISHHOOK_ACEDATA_TOKEN"] = SIMULATOR_TOKEN
+    return simulator
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    url = database_url(settings.database_url, settings.data_dir)
+    # Worker processes inherit the environment: they attach to the same database.
+    os.environ["FISHHOOK_DATABASE_URL"] = url
+    upgrade(url)
+    log.info("migrations_applied")
+    simulator = None
+    if settings.acedata_token is None and settings.acedata_base_url == DEFAULT_ACEDATA_BASE_URL:
+        simulator = _start_simulator(settings.simulator_port)
+        log.warning(
+            "acedata_simulator: FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in "
+            "AceData simulator on http://127.0.0.1:%s (no real voices or audio). "
+            "Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
+            settings.simulator_port,
+        )
+    get_settings.cache_clear()
+    workers = args.workers or settings.workers or os.cpu_count() or 1
+    log.info(
+        "serving host=%s port=%s workers=%s",
+        args.host or settings.host,
+        args.port or settings.port,
+        workers,
+    )
+    try:
+        uvicorn.run(
+            "app.main:serve_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
+    finally:
+        if simulator is not None:
+            simulator.terminate()
+            simulator.wait(10)
+
+
+def migrate(_: argparse.Namespace) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    upgrade(database_url(settings.database_url, settings.data_dir))
+    log.info("migrations_applied")
+
+
+def simulator(args: argparse.Namespace) -> None:
+    from app.simulator.app import run
+
+    run(host=args.host, port=args.port, token=args.token, delay=args.delay)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="fishhook", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="apply migrations, then run the service")
+    serve_cmd.add_argument("--host")
+    serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument(
+        "--workers", type=int, help="default: FISHHOOK_WORKERS, else one per core"
+    )
+    serve_cmd.set_defaults(run=serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=migrate)
+    sim_cmd = commands.add_parser("simulator", help="run the fake AceData API")
+    sim_cmd.add_argument("--host", default="127.0.0.1")
+    sim_cmd.add_argument("--port", type=int, default=8100)
+    sim_cmd.add_argument("--token", default=SIMULATOR_TOKEN)
+    sim_cmd.add_argument("--delay", type=float, default=1.0, help="seconds before each callback")
+    sim_cmd.set_defaults(run=simulator)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Settings, read once from the environment (prefix FISHHOOK_) and from .env."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_ACEDATA_BASE_URL = "https://api.acedata.cloud"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FISHHOOK_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path(".fishhook")
+
+    acedata_base_url: str = DEFAULT_ACEDATA_BASE_URL
+    acedata_token: SecretStr | None = None
+    acedata_connect_timeout: float = Field(default=5.0, gt=0)
+    acedata_read_timeout: float = Field(default=30.0, gt=0)
+
+    public_url: str = "http://127.0.0.1:8000"
+    callback_secret: SecretStr | None = None
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    relay_secret: SecretStr | None = None
+
+    max_body_bytes: int = Field(default=262_144, gt=0)
+    reconcile_after: float = Field(default=120, ge=0)
+    task_timeout: float = Field(default=1800, gt=0)
+    reconcile_interval: float = Field(default=15, gt=0)
+    upstream_retry_budget: float = Field(default=20, ge=0)
+    relay_backoff_base: float = Field(default=5, gt=0)
+    relay_max_age: float = Field(default=259_200, gt=0)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=0, ge=0, description="0: one per CPU core")
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout: float = Field(default=2.0, gt=0)
+    shutdown_timeout: int = Field(default=20, ge=0)
+    log_level: str = "info"
+    simulator_port: int = 8100
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("public_url", "acedata_base_url")
+    @classmethod
+    def strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

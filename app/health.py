@@ -1,0 +1,38 @@
+"""Liveness and readiness: /healthz answers while the process runs; /readyz checks the database."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.errors import problem
+from app.migrate import head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(request: Request) -> JSONResponse:
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as conn:
+            current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception as exc:  # any failure here means: not ready
+        return problem(
+            503,
+            "database_unavailable",
+            "Not ready",
+            f"database: {type(exc).__name__}",
+            {"Retry-After": "1"},
+        )
+    head = head_revision()
+    if current != head:
+        return problem(
+            503, "migrations_pending", "Not ready", f"database at {current}, code expects {head}"
+        )
+    return JSONResponse({"status": "ready", "database": "ok", "migration": current})

@@ -1,0 +1,16 @@
+"""Identifiers that sort by creation time (ULID layout), so keyset pages are newest first."""
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+
+
+def new_id(prefix: str) -> str:
+    """`prefix_` + 26 chars: 48 bits of milliseconds, then 80 random bits."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_ALPHABET[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"

@@ -1,0 +1,96 @@
+"""The application: create_app() wires settings, lifespan (engine, clients), routers, handlers."""
+
+import base64
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from app import health
+from app.acedata.client import AceDataClient
+from app.body_limit import BodyLimitMiddleware
+from app.callbacks.router import router as callbacks_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.deps import Keys
+from app.embedded_db import database_url
+from app.errors import install_error_handlers
+from app.log import RequestLogMiddleware, configure_logging
+from app.stored_secrets import get_or_create
+from app.tasks.router import router as tasks_router
+
+log = logging.getLogger("fishhook")
+
+
+def _new_relay_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(database_url(settings.database_url, settings.data_dir), settings)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        callback_secret = (
+            settings.callback_secret.get_secret_value()
+            if settings.callback_secret
+            else await get_or_create(session, "callback_secret")
+        )
+        relay_secret = (
+            settings.relay_secret.get_secret_value()
+            if settings.relay_secret
+            else await get_or_create(session, "relay_secret", _new_relay_secret())
+        )
+    http = httpx.AsyncClient(
+        transport=app.state.acedata_transport,
+        timeout=httpx.Timeout(
+            settings.acedata_read_timeout, connect=settings.acedata_connect_timeout
+        ),
+        follow_redirects=False,
+    )
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.keys = Keys(callback_secret=callback_secret.encode(), relay_secret=relay_secret)
+    app.state.acedata = AceDataClient(http, settings.acedata_base_url, settings.acedata_token)
+    if not settings.api_keys:
+        log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
+    if settings.acedata_token is None:
+        log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
+    try:
+        yield
+    finally:
+        await http.aclose()
+        await engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    acedata_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="fishhook",
+        summary="Callback receiver for AceData Cloud's Fish Audio API",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.acedata_transport = acedata_transport
+    install_error_handlers(app)
+    app.include_router(tasks_router)
+    app.include_router(callbacks_router)
+    app.include_router(health.router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The factory uvicorn's worker processes call (see `fishhook serve`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,24 @@
+"""Keeping secrets out of the deliveries log: headers and query parameters that carry them."""
+
+from urllib.parse import parse_qsl, urlencode
+
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
+)
+SECRET_PARAMS = frozenset({"token", "key", "api_key", "access_token", "secret", "signature"})
+
+
+def redact_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw ASGI headers as a dict; repeated names are joined as HTTP allows."""
+    kept: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        value = REDACTED if name in SECRET_HEADERS else raw_value.decode("latin-1")
+        kept[name] = f"{kept[name]}, {value}" if name in kept else value
+    return kept
+
+
+def redact_query(query: str) -> str:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs])

@@ -1,0 +1,43 @@
+"""The tasks table."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+KINDS = ("voice", "speech")
+STATUSES = ("pending", "submitted", "succeeded", "failed", "expired")
+FINAL_STATUSES = ("succeeded", "failed")
+# A result may still land on these: expired only means fishhook stopped waiting.
+OPEN_STATUSES = ("pending", "submitted", "expired")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", KINDS), name="kind"),
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        Index(None, "status", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # AceData's id; unique so that a callback can only ever finish one task.
+    task_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    input: Mapped[dict[str, Any]]
+    output: Mapped[dict[str, Any] | None]
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[dict[str, Any] | None]
+    trace_id: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]

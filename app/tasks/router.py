@@ -1,0 +1,68 @@
+"""/v1 task endpoints: submit voices and speech, read tasks."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep
+from app.tasks import service
+from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
+
+router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
+
+
+@router.post("/voices", status_code=202)
+async def create_voice(
+    body: VoiceRequest,
+    session: SessionDep,
+    acedata: AceDataDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+) -> TaskOut:
+    task = await service.submit(
+        session,
+        acedata,
+        kind="voice",
+        request=body,
+        public_url=settings.public_url,
+        callback_secret=keys.callback_secret,
+    )
+    return TaskOut.of(task)
+
+
+@router.post("/speech", status_code=202)
+async def create_speech(
+    body: SpeechRequest,
+    session: SessionDep,
+    acedata: AceDataDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+) -> TaskOut:
+    task = await service.submit(
+        session,
+        acedata,
+        kind="speech",
+        request=body,
+        public_url=settings.public_url,
+        callback_secret=keys.callback_secret,
+    )
+    return TaskOut.of(task)
+
+
+@router.get("/tasks/{task_id}")
+async def read_task(task_id: str, session: SessionDep) -> TaskOut:
+    return TaskOut.of(await service.get(session, task_id))
+
+
+@router.get("/tasks")
+async def list_tasks(
+    session: SessionDep,
+    status: Literal["pending", "submitted", "succeeded", "failed", "expired"] | None = None,
+    kind: Literal["voice", "speech"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> TaskPage:
+    tasks, next_cursor = await service.page(
+        session, status=status, kind=kind, limit=limit, cursor=cursor
+    )
+    return TaskPage(items=[TaskOut.of(t) for t in tasks], next_cursor=next_cursor)

@@ -1,0 +1,87 @@
+"""What clients send (strict: unknown fields are refused) and the Task they get back."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+
+from app.tasks.models import Task
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VoiceRequest(_Strict):
+    """POST /v1/voices: clone a voice from a sample (forwarded to /fish/voices)."""
+
+    voice_url: AnyHttpUrl
+    title: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    image_url: AnyHttpUrl | None = None
+    # The seed document's name for the cover; AceData takes one `image_url`.
+    image_urls: AnyHttpUrl | list[AnyHttpUrl] | None = Field(default=None, exclude=True)
+    callback_url: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def merge_image_urls(self) -> "VoiceRequest":
+        if self.image_url is None and self.image_urls:
+            urls = self.image_urls if isinstance(self.image_urls, list) else [self.image_urls]
+            self.image_url = urls[0]
+        return self
+
+    def upstream(self) -> tuple[dict[str, Any], dict[str, str]]:
+        return self.model_dump(mode="json", exclude_none=True, exclude={"callback_url"}), {}
+
+
+class Prosody(_Strict):
+    speed: float | None = Field(default=None, gt=0, le=4)
+    volume: float | None = Field(default=None, ge=-40, le=40)
+
+
+class SpeechRequest(_Strict):
+    """POST /v1/speech: text to speech (forwarded to /fish/tts; `model` goes in a header)."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    reference_id: str | None = Field(default=None, max_length=200)
+    format: Literal["mp3", "pcm"] | None = None
+    model: Literal["s1", "s2-pro", "s2.1-pro"] | None = None
+    prosody: Prosody | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    chunk_length: int | None = Field(default=None, ge=1, le=1000)
+    normalize: bool | None = None
+    latency: Literal["normal", "balanced"] | None = None
+    mp3_bitrate: Literal[64, 128, 192] | None = None
+    sample_rate: int | None = Field(default=None, gt=0)
+    max_new_tokens: int | None = Field(default=None, ge=0)
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    callback_url: AnyHttpUrl | None = None
+
+    def upstream(self) -> tuple[dict[str, Any], dict[str, str]]:
+        body = self.model_dump(mode="json", exclude_none=True, exclude={"callback_url", "model"})
+        return body, ({"model": self.model} if self.model else {})
+
+
+class TaskOut(BaseModel):
+    id: str
+    task_id: str | None
+    kind: str
+    status: str
+    input: dict[str, Any]
+    output: dict[str, Any] | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    trace_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, task: Task) -> "TaskOut":
+        return cls.model_validate(task, from_attributes=True)
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None

@@ -1,0 +1,152 @@
+"""Submitting jobs to AceData and reading tasks back."""
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.acedata.client import TTS, VOICES, AceDataClient
+from app.acedata.errors import UpstreamError
+from app.acedata.schemas import ErrorInfo, read_result
+from app.callbacks import credentials
+from app.callbacks.service import Inbound, ingest
+from app.errors import BadRequest, NotFound, ServiceUnavailable
+from app.ids import new_id
+from app.tasks.models import Task
+from app.tasks.schemas import SpeechRequest, VoiceRequest
+
+log = logging.getLogger("fishhook.tasks")
+
+KIND_PATHS = {"voice": VOICES, "speech": TTS}
+
+
+async def submit(
+    session: AsyncSession,
+    acedata: AceDataClient,
+    *,
+    kind: str,
+    request: VoiceRequest | SpeechRequest,
+    public_url: str,
+    callback_secret: bytes,
+) -> Task:
+    """Store the task, then ask AceData; the task is committed before AceData is called,
+    so a callback that beats AceData's answer still finds it."""
+    if not acedata.configured:
+        raise ServiceUnavailable(
+            "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
+            code="acedata_not_configured",
+        )
+    ref = new_id("tsk")
+    webhook = str(request.callback_url) if request.callback_url else None
+    session.add(
+        Task(
+            id=ref,
+            kind=kind,
+            status="pending",
+            input=request.model_dump(mode="json", exclude_none=True),
+            webhook_url=webhook,
+        )
+    )
+    await session.commit()
+
+    body, headers = request.upstream()
+    body["callback_url"] = credentials.callback_url(public_url, callback_secret, ref)
+    try:
+        answer = await acedata.post(KIND_PATHS[kind], body, headers)
+        task_id = answer.get("task_id")
+        if not isinstance(task_id, str) or not task_id:
+            raise UpstreamError(
+                ErrorInfo("upstream_invalid_response", "AceData's answer has no task_id", None)
+            )
+    except UpstreamError as error:
+        await _fail(session, ref, error.task_error())
+        raise
+    log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
+    task = await _accepted(session, ref, task_id, answer)
+    if read_result(answer) is not None:
+        # AceData answered with the finished result itself: apply it like a callback.
+        await ingest(session, _submit_answer(answer), task_ref=ref, authenticated=True)
+        task = await get(session, ref)
+    return task
+
+
+async def _accepted(session: AsyncSession, ref: str, task_id: str, answer: dict[str, Any]) -> Task:
+    trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
+    task: Task | None = await session.scalar(
+        update(Task)
+        .where(Task.id == ref)
+        .values(
+            task_id=func.coalesce(Task.task_id, task_id),
+            status=case((Task.status == "pending", "submitted"), else_=Task.status),
+            trace_id=func.coalesce(Task.trace_id, trace_id),
+            updated_at=func.now(),
+        )
+        .returning(Task)
+    )
+    await session.commit()
+    assert task is not None
+    return task
+
+
+async def _fail(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
+    await session.execute(
+        update(Task)
+        .where(Task.id == ref, Task.status == "pending")
+        .values(status="failed", error=error, finished_at=func.now(), updated_at=func.now())
+    )
+    await session.commit()
+
+
+def _submit_answer(answer: dict[str, Any]) -> Inbound:
+    raw = json.dumps(answer).encode()
+    return Inbound(
+        source="submit", method="POST", query="", headers={}, body=raw, body_size=len(raw)
+    )
+
+
+async def get(session: AsyncSession, id_or_task_id: str) -> Task:
+    """A task by fishhook's id or by AceData's task_id."""
+    task = await session.scalar(
+        select(Task).where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
+    )
+    if task is None:
+        raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
+    return task
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Task], str | None]:
+    """Newest first. The cursor is the last id seen: rows inserted meanwhile sort before it,
+    so paging never repeats or skips a task."""
+    query = select(Task).order_by(Task.id.desc()).limit(limit + 1)
+    if status:
+        query = query.where(Task.status == status)
+    if kind:
+        query = query.where(Task.kind == kind)
+    if cursor:
+        query = query.where(Task.id < decode_cursor(cursor))
+    tasks = list(await session.scalars(query))
+    more = len(tasks) > limit
+    tasks = tasks[:limit]
+    return tasks, encode_cursor(tasks[-1].id) if more else None
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this service issued", code="invalid_cursor") from None

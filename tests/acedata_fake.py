@@ -1,0 +1,56 @@
+"""A fake AceData at the transport (httpx.MockTransport), answering with the documented bodies."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FIXTURES = Path(__file__).parent / "fixtures" / "acedata"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return body
+
+
+@dataclass
+class FakeAceData:
+    """Records every request; answers from `queued` (path -> responses) or with an accepted job."""
+
+    requests: list[httpx.Request] = field(default_factory=list)
+    queued: dict[str, list[httpx.Response]] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def answer(
+        self, path: str, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.queued.setdefault(path, []).append(
+            httpx.Response(status, content=content, headers=headers)
+        )
+
+    def sent(self, path: str) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.requests if r.url.path == path]
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if self.queued.get(path):
+            return self.queued[path].pop(0)
+        if path == "/fish/tasks":
+            ids = json.loads(request.content).get("ids", [])
+            items = [self.records[i] for i in ids if i in self.records]
+            return httpx.Response(200, json={"items": items, "count": len(items)})
+        task_id = str(uuid.uuid4())
+        if path == "/fish/tts":
+            return httpx.Response(
+                200, json={"task_id": task_id, "started_at": "2026-05-11T01:23:04.742Z"}
+            )
+        return httpx.Response(200, json={"task_id": task_id})

