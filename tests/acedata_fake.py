@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ class FakeAceData:
     requests: list[httpx.Request] = field(default_factory=list)
     queued: dict[str, list[httpx.Response]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Runs before a submit is answered: lets a test deliver the callback first.
+    before_answer: Callable[[httpx.Request], Awaitable[None]] | None = None
 
     def answer(
         self, path: str, status: int, body: Any, headers: dict[str, str] | None = None
@@ -39,9 +42,11 @@ class FakeAceData:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._handle)
 
-    def _handle(self, request: httpx.Request) -> httpx.Response:
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path = request.url.path
+        if self.before_answer is not None and path != "/fish/tasks":
+            await self.before_answer(request)
         if self.queued.get(path):
             return self.queued[path].pop(0)
         if path == "/fish/tasks":

@@ -111,7 +111,9 @@ def _submit_answer(answer: dict[str, Any]) -> Inbound:
 async def get(session: AsyncSession, id_or_task_id: str) -> Task:
     """A task by fishhook's id or by AceData's task_id."""
     task = await session.scalar(
-        select(Task).where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
+        select(Task)
+        .where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
+        .execution_options(populate_existing=True)
     )
     if task is None:
         raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")

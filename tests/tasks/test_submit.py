@@ -1,0 +1,129 @@
+import json
+
+import pytest
+
+from tests.acedata_fake import fixture
+from tests.conftest import ACEDATA_TOKEN
+from tests.helpers import SPEECH, VOICE, read, submit
+
+
+async def test_voice_submit_sends_the_documented_request(client, acedata):
+    request = fixture("voices_submit_request")
+    request.pop("callback_url")
+    task = await submit(client, **request)
+
+    [sent] = [r for r in acedata.requests if r.url.path == "/fish/voices"]
+    assert sent.method == "POST"
+    assert sent.headers["authorization"] == f"Bearer {ACEDATA_TOKEN}"
+    assert sent.headers["accept"] == "application/json"
+    assert sent.headers["content-type"] == "application/json"
+    body = json.loads(sent.content)
+    assert {k: v for k, v in body.items() if k != "callback_url"} == request
+    assert body["callback_url"].startswith(
+        f"http://fishhook.test/callbacks?task={task['id']}&token="
+    )
+    assert task["status"] == "submitted"
+    assert task["kind"] == "voice"
+
+
+async def test_voice_submit_answers_202_with_acedata_task_id(client, acedata):
+    acedata.answer("/fish/voices", 200, fixture("voices_submit_response_async"))
+    task = await submit(client)
+    assert task["task_id"] == "9f626a13-96ec-4dec-8846-dc5aab7362a8"
+    assert task["id"].startswith("tsk_")
+    assert task["input"] == VOICE
+    assert task["output"] is None and task["error"] is None and task["finished_at"] is None
+
+
+async def test_image_urls_is_accepted_and_sent_as_image_url(client, acedata):
+    await submit(
+        client, image_urls=["https://cdn.example.com/a.png", "https://cdn.example.com/b.png"]
+    )
+    [body] = acedata.sent("/fish/voices")
+    assert body["image_url"] == "https://cdn.example.com/a.png"
+    assert "image_urls" not in body
+
+
+async def test_speech_submit_sends_model_as_header_not_body(client, acedata):
+    task = await submit(client, "speech", model="s2-pro", format="mp3", prosody={"speed": 1.2})
+    [sent] = [r for r in acedata.requests if r.url.path == "/fish/tts"]
+    assert sent.headers["model"] == "s2-pro"
+    body = json.loads(sent.content)
+    assert "model" not in body
+    assert body["text"] == SPEECH["text"]
+    assert body["prosody"] == {"speed": 1.2}
+    assert task["kind"] == "speech" and task["status"] == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/voices", {**VOICE, "colour": "blue"}),
+        ("/v1/speech", {**SPEECH, "speed": 2}),
+        ("/v1/voices", {"title": "no voice_url"}),
+        ("/v1/speech", {"text": ""}),
+        ("/v1/speech", {**SPEECH, "format": "wav"}),
+        ("/v1/voices", {"voice_url": "not a url"}),
+    ],
+)
+async def test_bad_submit_is_422_problem_and_calls_nobody(client, acedata, path, body):
+    answer = await client.post(path, json=body)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "validation_error"
+    assert acedata.requests == []
+    assert (await client.get("/v1/tasks")).json()["items"] == []
+
+
+async def test_refused_submit_passes_acedata_code_and_keeps_failed_task(client, acedata):
+    acedata.answer("/fish/voices", 400, fixture("error_bad_request"))
+    answer = await client.post("/v1/voices", json=VOICE)
+    assert answer.status_code == 400
+    problem = answer.json()
+    assert problem["code"] == "bad_request"
+    assert problem["trace_id"] == "2cf86e86-22a4-46e1-ac2f-032c0f2a4e89"
+    [task] = (await client.get("/v1/tasks")).json()["items"]
+    assert task["status"] == "failed"
+    assert task["error"]["code"] == "bad_request"
+    assert task["error"]["message"] == "voice_url is required"
+
+
+async def test_tts_validation_error_shape_is_a_400(client, acedata):
+    acedata.answer("/fish/tts", 400, fixture("error_tts_validation"))
+    answer = await client.post("/v1/speech", json=SPEECH)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "bad_request"
+    assert "Input should be 'pcm' or 'mp3'" in answer.json()["detail"]
+
+
+async def test_invalid_token_is_502_and_never_shows_the_token(client, acedata):
+    acedata.answer("/fish/voices", 401, fixture("error_invalid_token"))
+    answer = await client.post("/v1/voices", json=VOICE)
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "invalid_token"
+    assert ACEDATA_TOKEN not in answer.text
+    [task] = (await client.get("/v1/tasks")).json()["items"]
+    assert ACEDATA_TOKEN not in json.dumps(task)
+
+
+async def test_unreadable_upstream_answer_is_upstream_invalid_response(client, acedata):
+    acedata.answer("/fish/voices", 502, b"<html>Bad gateway</html>")
+    answer = await client.post("/v1/voices", json=VOICE)
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "upstream_invalid_response"
+
+
+async def test_synchronous_result_in_submit_answer_finishes_the_task(client, acedata):
+    acedata.answer("/fish/voices", 200, fixture("voices_response_sync"))
+    task = await submit(client)
+    assert task["status"] == "succeeded"
+    assert task["output"]["voice_id"] == "d5d21261512b4852b9ccd709facf93f3"
+    assert (await read(client, task["id"]))["status"] == "succeeded"
+
+
+async def test_without_acedata_token_submits_are_refused_clearly(app, client, acedata):
+    app.state.acedata._token = None
+    answer = await client.post("/v1/voices", json=VOICE)
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "acedata_not_configured"
+    assert acedata.requests == []
