@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from app import health
 from app.acedata.client import AceDataClient
+from app.background import Background
 from app.body_limit import BodyLimitMiddleware
 from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
@@ -60,9 +61,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
     if settings.acedata_token is None:
         log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
+    background = Background()
+    app.state.background = background
     try:
         yield
     finally:
+        await background.stop()
         await http.aclose()
         await engine.dispose()
 

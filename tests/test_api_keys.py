@@ -21,6 +21,8 @@ async def test_callbacks_do_not_take_api_keys_but_their_own_credential(app, clie
     task = await submit(client)
     settings.api_keys = [SecretStr("key-one")]
     client.headers.pop("authorization")
-    answer = await post_callback(client, task["id"], {"task_id": task["task_id"], "audio_url": "https://a.example/a.mp3"})
+    answer = await post_callback(
+        client, task["id"], {"task_id": task["task_id"], "audio_url": "https://a.example/a.mp3"}
+    )
     assert answer.status_code == 200
     assert answer.json()["outcome"] == "applied"

@@ -14,7 +14,9 @@ def test_migrations_round_trip_and_match_the_models(server_url):
     name = f"fishhook_migrations_{secrets.token_hex(4)}"
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
     try:
-        config = alembic_config(make_url(server_url).set(database=name).render_as_string(hide_password=False))
+        config = alembic_config(
+            make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        )
         command.upgrade(config, "head")
         command.check(config)
         command.downgrade(config, "base")

@@ -44,12 +44,16 @@ async def test_chunked_oversized_submit_is_413(client, settings):
             yield b"x" * 1024
         yield b'"}'
 
-    answer = await client.post("/v1/voices", content=chunks(), headers={"content-type": "application/json"})
+    answer = await client.post(
+        "/v1/voices", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413
 
 
 async def test_malformed_json_submit_is_422_problem(client):
-    answer = await client.post("/v1/voices", content=b"{nope", headers={"content-type": "application/json"})
+    answer = await client.post(
+        "/v1/voices", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 422
     assert answer.json()["code"] == "validation_error"
 

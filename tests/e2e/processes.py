@@ -53,7 +53,7 @@ def simulator(delay: float = 0.2) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "app.cli", "simulator", "--port", str(port)]
     command += ["--token", SIMULATOR_TOKEN, "--delay", str(delay)]
-    proc = subprocess.Popen(command, cwd=ROOT)  # noqa: S603
+    proc = subprocess.Popen(command, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(f"{url}/_sim/rules", proc)
@@ -82,7 +82,7 @@ class Service:
 
     def start(self) -> "Service":
         command = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env)  # noqa: S603
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=self.env)
         wait_until_ready(f"{self.url}/readyz", self.proc)
         return self
 

@@ -38,11 +38,15 @@ async def test_voice_goes_from_submit_to_succeeded_with_voice_id(api, sim):
     assert sent["authorized"] is True
     assert sent["headers"]["accept"] == "application/json"
     assert {k: v for k, v in sent["body"].items() if k != "callback_url"} == request
-    assert sent["body"]["callback_url"].startswith(f"{api.base_url}/callbacks?task={task['id']}&token=")
+    assert sent["body"]["callback_url"].startswith(
+        f"{api.base_url}/callbacks?task={task['id']}&token="
+    )
 
 
 async def test_speech_goes_from_submit_to_succeeded_with_audio_url(api, sim):
-    answer = await api.post("/v1/speech", json={"text": "Hello from fishhook.", "model": "s1", "format": "mp3"})
+    answer = await api.post(
+        "/v1/speech", json={"text": "Hello from fishhook.", "model": "s1", "format": "mp3"}
+    )
     assert answer.status_code == 202
     done = await wait_finished(api, answer.json()["id"])
     assert done["status"] == "succeeded"
@@ -75,7 +79,11 @@ async def test_duplicate_callbacks_finish_the_task_once(api, sim):
 
 
 async def test_acedata_refusal_reaches_the_client_as_problem_json(api, sim):
-    rule = {"endpoint": "/fish/voices", "times": 1, "respond": {"status": 403, "body": fixture("error_used_up")}}
+    rule = {
+        "endpoint": "/fish/voices",
+        "times": 1,
+        "respond": {"status": 403, "body": fixture("error_used_up")},
+    }
     await sim.post("/_sim/rules", json=rule)
     answer = await api.post("/v1/voices", json={"voice_url": "https://cdn.example.com/a.mp3"})
     assert answer.status_code == 502

@@ -14,9 +14,13 @@ async def test_list_is_newest_first_and_pages_with_a_cursor(client):
     ids = [(await submit(client))["id"] for _ in range(5)]
     first = (await client.get("/v1/tasks", params={"limit": 2})).json()
     assert [t["id"] for t in first["items"]] == ids[::-1][:2]
-    second = (await client.get("/v1/tasks", params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    second = (
+        await client.get("/v1/tasks", params={"limit": 2, "cursor": first["next_cursor"]})
+    ).json()
     assert [t["id"] for t in second["items"]] == ids[::-1][2:4]
-    third = (await client.get("/v1/tasks", params={"limit": 2, "cursor": second["next_cursor"]})).json()
+    third = (
+        await client.get("/v1/tasks", params={"limit": 2, "cursor": second["next_cursor"]})
+    ).json()
     assert [t["id"] for t in third["items"]] == ids[:1]
     assert third["next_cursor"] is None
 
@@ -26,7 +30,9 @@ async def test_paging_is_stable_when_tasks_arrive_between_pages(client):
     first = (await client.get("/v1/tasks", params={"limit": 2})).json()
     await submit(client)
     await submit(client)
-    rest = (await client.get("/v1/tasks", params={"limit": 10, "cursor": first["next_cursor"]})).json()
+    rest = (
+        await client.get("/v1/tasks", params={"limit": 10, "cursor": first["next_cursor"]})
+    ).json()
     seen = [t["id"] for t in first["items"] + rest["items"]]
     assert seen == ids[::-1]
 
