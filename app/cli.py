@@ -53,20 +53,27 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    url = database_url(settings.database_url, settings.data_dir)
-    # Worker processes inherit the environment: they attach to the same database.
-    os.environ["FISHHOOK_DATABASE_URL"] = url
-    upgrade(url)
-    log.info("migrations_applied")
-    simulator = None
-    if settings.acedata_token is None and settings.acedata_base_url == DEFAULT_ACEDATA_BASE_URL:
-        simulator = _start_simulator(settings.simulator_port)
+    use_simulator = (
+        settings.acedata_token is None and settings.acedata_base_url == DEFAULT_ACEDATA_BASE_URL
+    )
+    if use_simulator:
         log.warning(
             "acedata_simulator: FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in "
             "AceData simulator on http://127.0.0.1:%s (no real voices or audio). "
             "Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
             settings.simulator_port,
         )
+    if settings.database_url is None:
+        log.info(
+            "embedded_postgres data_dir=%s (set FISHHOOK_DATABASE_URL to use a server)",
+            settings.data_dir,
+        )
+    url = database_url(settings.database_url, settings.data_dir)
+    # Worker processes inherit the environment: they attach to the same database.
+    os.environ["FISHHOOK_DATABASE_URL"] = url
+    upgrade(url)
+    log.info("migrations_applied")
+    simulator = _start_simulator(settings.simulator_port) if use_simulator else None
     get_settings.cache_clear()
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info(

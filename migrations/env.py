@@ -3,7 +3,7 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -15,9 +15,14 @@ from app.db import Base
 target_metadata = Base.metadata
 
 
+# Several processes may start at once (replicas, workers): one migrates, the others wait.
+_MIGRATION_LOCK = 0x666973686B  # "fishk"
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         context.run_migrations()
 
 

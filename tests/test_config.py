@@ -1,0 +1,24 @@
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
+
+
+def test_api_keys_are_read_comma_separated_and_stay_secret():
+    settings = Settings(_env_file=None, api_keys="one, two,,three")
+    assert [k.get_secret_value() for k in settings.api_keys] == ["one", "two", "three"]
+    assert "one" not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["changeme", "short"])
+def test_placeholder_callback_secret_is_refused(value):
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, callback_secret=value)
+
+
+def test_empty_environment_values_mean_unset(monkeypatch):
+    monkeypatch.setenv("FISHHOOK_CALLBACK_SECRET", "")
+    monkeypatch.setenv("FISHHOOK_ACEDATA_TOKEN", "")
+    settings = Settings(_env_file=None)
+    assert settings.callback_secret is None
+    assert settings.acedata_token is None
