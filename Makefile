@@ -24,14 +24,11 @@ test: $(STAMP) ## run the whole test suite (FISHHOOK_TEST_DATABASE_URL, else an 
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
 	$(BIN)/mypy app
-
-bench: $(STAMP) ## the callback-intake benchmark (prints a RESULT line)
-	$(BIN)/python bench/run.py
 
 clean: ## remove .venv and the local database
 	rm -rf $(VENV) .fishhook
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install run test lint clean
