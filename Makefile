@@ -24,11 +24,14 @@ test: $(STAMP) ## run the whole test suite (FISHHOOK_TEST_DATABASE_URL, else an 
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy app
+
+bench: $(STAMP) ## the callback benchmark against two reference receivers (BENCH_DATABASE_URL, else embedded)
+	$(BIN)/python -m bench.run
 
 clean: ## remove .venv and the local database
 	rm -rf $(VENV) .fishhook
 
-.PHONY: help install run test lint clean
+.PHONY: help install run test lint bench clean

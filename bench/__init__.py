@@ -1,0 +1,1 @@
+"""The callback-intake benchmark: fishhook against two reference receivers (`make bench`)."""

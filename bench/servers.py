@@ -1,0 +1,175 @@
+"""The processes the benchmark runs: the simulator, fishhook as in production, the references."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM_TOKEN = "bench-simulator-token"
+
+REFERENCE_TABLES = [
+    "CREATE TABLE ref_raw_callbacks "
+    "(task_id text PRIMARY KEY, body jsonb NOT NULL, received_at timestamptz NOT NULL)",
+    "CREATE TABLE ref_orm_tasks (id text PRIMARY KEY, task_id text UNIQUE NOT NULL, "
+    "status text NOT NULL, result jsonb, finished_at timestamptz)",
+]
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen[bytes], url: str) -> None:
+        self.proc = proc
+        self.url = url
+
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for proc in self._tree():
+            try:
+                cpu = proc.cpu_times()
+                total += cpu.user + cpu.system
+            except psutil.Error:
+                pass
+        return total
+
+    def peak_rss(self) -> dict[str, int]:
+        """VmHWM of each process in the tree (the workers are what matters)."""
+        peaks = {}
+        for proc in self._tree():
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    role = "parent" if proc.pid == self.proc.pid else f"worker {proc.pid}"
+                    peaks[role] = int(line.split()[1]) * 1024
+        return peaks
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{url}: the process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {timeout} s")
+
+
+@contextmanager
+def _serving(
+    command: list[str], ready_path: str, port: int, env: dict[str, str]
+) -> Iterator[Server]:
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    server = Server(proc, f"http://127.0.0.1:{port}")
+    try:
+        _wait(server.url + ready_path, proc)
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def simulator() -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "simulator",
+        "--port",
+        str(port),
+        "--token",
+        SIM_TOKEN,
+    ]
+    with _serving(command, "/_sim/rules", port, {}) as server:
+        yield server.url
+
+
+@contextmanager
+def fishhook(database_url: str, simulator_url: str, workers: int | None) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    if workers:
+        command += ["--workers", str(workers)]
+    env = {
+        "FISHHOOK_DATABASE_URL": database_url,
+        "FISHHOOK_ACEDATA_BASE_URL": simulator_url,
+        "FISHHOOK_ACEDATA_TOKEN": SIM_TOKEN,
+        "FISHHOOK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "FISHHOOK_LOG_LEVEL": "warning",
+    }
+    with _serving(command, "/readyz", port, env) as server:
+        yield server
+
+
+@contextmanager
+def reference(module: str, database_url: str) -> Iterator[Server]:
+    """A reference receiver: minimal FastAPI on uvicorn, 2 workers, uvloop, httptools."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:app",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    command += [
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": dsn}
+    with _serving(command, "/docs", port, env) as server:
+        yield server
+
+
+def embedded_admin_url() -> str:
+    """An embedded PostgreSQL for machines without a server; stopped when the benchmark exits."""
+    from app.embedded_db import start_embedded
+
+    return start_embedded(Path(tempfile.mkdtemp(prefix="fishhook-bench-")))
