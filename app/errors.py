@@ -124,14 +124,15 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation_error", "Invalid request", detail, errors=errors)
 
 
-def _is_outage(exc: Exception) -> bool:
+def is_outage(exc: BaseException) -> bool:
+    """PostgreSQL unreachable, or no pooled connection in time: worth a retry, not a bug."""
     if isinstance(exc, PoolTimeout | OSError | OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    if not _is_outage(exc):
+    if not is_outage(exc):
         return await _unexpected(request, exc)
     # The pool could not hand out a connection in time, or PostgreSQL is unreachable:
     # tell the caller to come back rather than queueing without bound.

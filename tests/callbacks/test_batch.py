@@ -1,0 +1,133 @@
+"""The batch statement: several deliveries for the same tasks in one statement."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.callbacks.batch import Row, apply_batch
+from app.ids import new_id
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_async_engine(database_url)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text("TRUNCATE tasks, deliveries"))
+    await engine.dispose()
+
+
+async def make_task(engine, task_id="ace-1", status="submitted", result=None):
+    ref = new_id("tsk")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, task_id, kind, status, input, result) "
+                "VALUES (:id, :task_id, 'speech', :status, '{}', CAST(:result AS jsonb))"
+            ),
+            {"id": ref, "task_id": task_id, "status": status, "result": result},
+        )
+    return ref
+
+
+def row(ref, task_id, audio="a", fixed=None):
+    body = {"task_id": task_id, "audio_url": f"https://x.example/{audio}.mp3"}
+    raw = json.dumps(body)
+    return Row(
+        id=new_id("dlv"),
+        source="callback",
+        remote_addr="127.0.0.1",
+        method="POST",
+        query="",
+        headers="{}",
+        body=raw.encode(),
+        body_size=len(raw),
+        task_id=task_id,
+        task_ref=ref,
+        fixed=fixed,
+        detail=None,
+        status=None if fixed else "succeeded",
+        result=None if fixed else raw,
+        output=json.dumps({"audio_url": body["audio_url"]}),
+        error=None,
+        trace_id=None,
+    )
+
+
+async def run(engine, rows):
+    async with engine.begin() as conn:
+        outcomes = await apply_batch(conn, rows)
+    return [outcomes[r.id].outcome for r in rows]
+
+
+async def task_row(engine, ref):
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(text("SELECT status, result FROM tasks WHERE id = :id"), {"id": ref})
+        ).one()
+
+
+async def test_copies_in_one_batch_apply_once(engine):
+    ref = await make_task(engine)
+    assert await run(engine, [row(ref, "ace-1") for _ in range(3)]) == [
+        "applied",
+        "duplicate",
+        "duplicate",
+    ]
+    assert (await task_row(engine, ref)).status == "succeeded"
+
+
+async def test_second_different_result_in_one_batch_is_late(engine):
+    ref = await make_task(engine)
+    assert await run(engine, [row(ref, "ace-1", "first"), row(ref, "ace-1", "second")]) == [
+        "applied",
+        "late",
+    ]
+    assert (await task_row(engine, ref)).result["audio_url"].endswith("first.mp3")
+
+
+async def test_wrong_task_id_does_not_block_the_right_one(engine):
+    ref = await make_task(engine)
+    assert await run(engine, [row(ref, "ace-other"), row(ref, "ace-1")]) == [
+        "unauthenticated",
+        "applied",
+    ]
+
+
+async def test_batch_mixes_tasks_outcomes_and_unknown_refs(engine):
+    open_ref = await make_task(engine, "ace-1")
+    done_ref = await make_task(
+        engine,
+        "ace-2",
+        "succeeded",
+        json.dumps({"task_id": "ace-2", "audio_url": "https://x.example/b.mp3"}),
+    )
+    rows = [
+        row(done_ref, "ace-2", "b"),
+        row(open_ref, "ace-1"),
+        row(new_id("tsk"), "ace-3"),
+        row(None, None, fixed="invalid"),
+        row(open_ref, "ace-1", fixed="unauthenticated"),
+        row(done_ref, "ace-2", "c"),
+    ]
+    assert await run(engine, rows) == [
+        "duplicate",
+        "applied",
+        "unmatched",
+        "invalid",
+        "unauthenticated",
+        "late",
+    ]
+    async with engine.connect() as conn:
+        logged = (await conn.execute(text("SELECT count(*) FROM deliveries"))).scalar()
+    assert logged == 6
+
+
+async def test_pending_task_takes_its_task_id_from_the_first_result(engine):
+    ref = await make_task(engine, task_id=None, status="pending")
+    assert await run(engine, [row(ref, "ace-9"), row(ref, "ace-8")]) == [
+        "applied",
+        "unauthenticated",
+    ]
