@@ -22,7 +22,8 @@ class FakeAceData:
     """Records every request; answers from `queued` (path -> responses) or with an accepted job."""
 
     requests: list[httpx.Request] = field(default_factory=list)
-    queued: dict[str, list[httpx.Response]] = field(default_factory=dict)
+    # A queued exception is raised instead of answering (a dropped connection, a timeout).
+    queued: dict[str, list[httpx.Response | Exception]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Runs before a submit is answered: lets a test deliver the callback first.
     before_answer: Callable[[httpx.Request], Awaitable[None]] | None = None
@@ -34,6 +35,9 @@ class FakeAceData:
         self.queued.setdefault(path, []).append(
             httpx.Response(status, content=content, headers=headers)
         )
+
+    def fail(self, path: str, error: Exception) -> None:
+        self.queued.setdefault(path, []).append(error)
 
     def sent(self, path: str) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests if r.url.path == path]
@@ -48,7 +52,10 @@ class FakeAceData:
         if self.before_answer is not None and path != "/fish/tasks":
             await self.before_answer(request)
         if self.queued.get(path):
-            return self.queued[path].pop(0)
+            queued = self.queued[path].pop(0)
+            if isinstance(queued, Exception):
+                raise queued
+            return queued
         if path == "/fish/tasks":
             ids = json.loads(request.content).get("ids", [])
             items = [self.records[i] for i in ids if i in self.records]
