@@ -1,6 +1,7 @@
 """A fake AceData at the transport (httpx.MockTransport), answering with the documented bodies."""
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class FakeAceData:
     """Records every request; answers from `queued` (path -> responses) or with an accepted job."""
 
     requests: list[httpx.Request] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic() of each request
     # A queued exception is raised instead of answering (a dropped connection, a timeout).
     queued: dict[str, list[httpx.Response | Exception]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -48,6 +50,7 @@ class FakeAceData:
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        self.sent_at.append(time.monotonic())
         path = request.url.path
         if self.before_answer is not None and path != "/fish/tasks":
             await self.before_answer(request)
