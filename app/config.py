@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     task_timeout: float = Field(default=1800, gt=0)
     reconcile_interval: float = Field(default=15, gt=0)
     upstream_retry_budget: float = Field(default=20, ge=0)
+    # The first retry waits up to this long (full jitter); each later one up to twice as long.
+    upstream_backoff_base: float = Field(default=0.5, gt=0)
+    idempotency_ttl: float = Field(default=86_400, gt=0)
     relay_backoff_base: float = Field(default=5, gt=0)
     relay_max_age: float = Field(default=259_200, gt=0)
 

@@ -20,6 +20,7 @@ from app.deps import Keys
 from app.embedded_db import database_url
 from app.errors import install_error_handlers
 from app.log import RequestLogMiddleware, configure_logging
+from app.reconcile.service import Reconciler
 from app.stored_secrets import get_or_create
 from app.tasks.router import router as tasks_router
 
@@ -56,13 +57,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.keys = Keys(callback_secret=callback_secret.encode(), relay_secret=relay_secret)
-    app.state.acedata = AceDataClient(http, settings.acedata_base_url, settings.acedata_token)
+    app.state.acedata = AceDataClient(
+        http,
+        settings.acedata_base_url,
+        settings.acedata_token,
+        retry_budget=settings.upstream_retry_budget,
+        backoff_base=settings.upstream_backoff_base,
+    )
     if not settings.api_keys:
         log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
     if settings.acedata_token is None:
         log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
     background = Background()
     app.state.background = background
+    reconciler = Reconciler(sessionmaker, app.state.acedata, settings)
+    app.state.reconciler = reconciler
+    background.every("reconcile", settings.reconcile_interval, reconciler.sweep)
     try:
         yield
     finally:

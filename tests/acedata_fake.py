@@ -1,6 +1,7 @@
 """A fake AceData at the transport (httpx.MockTransport), answering with the documented bodies."""
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ class FakeAceData:
     """Records every request; answers from `queued` (path -> responses) or with an accepted job."""
 
     requests: list[httpx.Request] = field(default_factory=list)
-    queued: dict[str, list[httpx.Response]] = field(default_factory=dict)
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic() of each request
+    # A queued exception is raised instead of answering (a dropped connection, a timeout).
+    queued: dict[str, list[httpx.Response | Exception]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Runs before a submit is answered: lets a test deliver the callback first.
     before_answer: Callable[[httpx.Request], Awaitable[None]] | None = None
@@ -35,6 +38,9 @@ class FakeAceData:
             httpx.Response(status, content=content, headers=headers)
         )
 
+    def fail(self, path: str, error: Exception) -> None:
+        self.queued.setdefault(path, []).append(error)
+
     def sent(self, path: str) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests if r.url.path == path]
 
@@ -44,11 +50,15 @@ class FakeAceData:
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        self.sent_at.append(time.monotonic())
         path = request.url.path
         if self.before_answer is not None and path != "/fish/tasks":
             await self.before_answer(request)
         if self.queued.get(path):
-            return self.queued[path].pop(0)
+            queued = self.queued[path].pop(0)
+            if isinstance(queued, Exception):
+                raise queued
+            return queued
         if path == "/fish/tasks":
             ids = json.loads(request.content).get("ids", [])
             items = [self.records[i] for i in ids if i in self.records]

@@ -68,6 +68,9 @@ def settings(database_url: str) -> Settings:
         acedata_token=ACEDATA_TOKEN,
         public_url="http://fishhook.test",
         callback_secret=CALLBACK_SECRET,
+        # Retries are real but quick: tests wait fractions of a second, not 20 s.
+        upstream_retry_budget=1.0,
+        upstream_backoff_base=0.01,
     )
 
 
@@ -87,7 +90,7 @@ async def app(settings: Settings, acedata: FakeAceData, database_url: str) -> As
 async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries"))
+        await conn.execute(text("TRUNCATE tasks, deliveries, idempotency_keys"))
     await engine.dispose()
 
 

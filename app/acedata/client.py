@@ -1,12 +1,19 @@
-"""A typed wrapper over the lifespan's httpx client: each answer is a body or an UpstreamError."""
+"""A typed wrapper over the lifespan's httpx client: each answer is a body or an UpstreamError.
 
+Retryable failures (429, 5xx, unreachable, timed out) are retried within the budget. A
+submit whose request may have reached AceData (the answer was lost) is never re-sent: it
+could create and bill a second job; it raises OutcomeUnknown instead.
+"""
+
+import asyncio
 import logging
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
-from app.acedata.errors import UpstreamError
+from app.acedata.errors import OutcomeUnknown, UpstreamError
+from app.acedata.retry import Backoff, is_retryable
 from app.acedata.schemas import ErrorInfo, read_error
 from app.errors import ServiceUnavailable
 
@@ -18,20 +25,68 @@ TASKS = "/fish/tasks"
 BATCH_LIMIT = 50
 
 
+# Raised before a single byte of the request left: re-sending cannot create a second job.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 class AceDataClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: SecretStr | None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        token: SecretStr | None,
+        *,
+        retry_budget: float = 0.0,
+        backoff_base: float = 0.5,
+    ) -> None:
         self._http = http
         self._base_url = base_url
         self._token = token
+        self._retry_budget = retry_budget
+        self._backoff_base = backoff_base
 
     @property
     def configured(self) -> bool:
         return self._token is not None
 
     async def post(
-        self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        path: str,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
-        """POST once; the JSON object AceData answered, or UpstreamError."""
+        """POST, retrying within the budget; the JSON object AceData answered, or UpstreamError.
+
+        `idempotent`: the call may be re-sent even when its answer was lost (queries)."""
+        backoff = Backoff(self._retry_budget, self._backoff_base)
+        while True:
+            try:
+                return await self._post_once(path, body, headers, idempotent=idempotent)
+            except OutcomeUnknown:
+                raise
+            except UpstreamError as error:
+                delay = backoff.next_delay(error.retry_after) if is_retryable(error) else None
+                if delay is None:
+                    raise
+                log.warning(
+                    "acedata_retry path=%s code=%s attempt=%d delay=%.2f",
+                    path,
+                    error.info.code,
+                    backoff.attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _post_once(
+        self,
+        path: str,
+        body: dict[str, Any],
+        headers: dict[str, str] | None,
+        *,
+        idempotent: bool,
+    ) -> dict[str, Any]:
         if self._token is None:
             raise ServiceUnavailable(
                 "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
@@ -45,14 +100,27 @@ class AceDataClient:
         }
         try:
             answer = await self._http.post(self._base_url + path, json=body, headers=sent)
-        except httpx.TimeoutException as exc:
-            raise UpstreamError(
-                _info("upstream_timeout", f"AceData did not answer in time ({type(exc).__name__})")
-            ) from None
-        except httpx.HTTPError as exc:
+        except _NOT_SENT as exc:
+            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
             raise UpstreamError(
                 _info(
-                    "upstream_unavailable", f"AceData could not be reached ({type(exc).__name__})"
+                    code or "upstream_unavailable",
+                    f"AceData could not be reached ({type(exc).__name__})",
+                )
+            ) from None
+        except httpx.HTTPError as exc:
+            # The request may have reached AceData: its answer is what got lost.
+            if not idempotent:
+                log.error("acedata_outcome_unknown path=%s error=%s", path, type(exc).__name__)
+                raise OutcomeUnknown(
+                    f"the connection to AceData failed after the request was sent "
+                    f"({type(exc).__name__}); AceData may or may not have accepted the job"
+                ) from None
+            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
+            raise UpstreamError(
+                _info(
+                    code or "upstream_unavailable",
+                    f"AceData did not answer ({type(exc).__name__})",
                 )
             ) from None
         return _read(path, answer)
@@ -60,7 +128,7 @@ class AceDataClient:
     async def retrieve_batch(self, ids: list[str]) -> list[dict[str, Any]]:
         """Task records for up to 50 AceData ids (unknown ids are simply absent)."""
         assert len(ids) <= BATCH_LIMIT
-        answer = await self.post(TASKS, {"action": "retrieve_batch", "ids": ids})
+        answer = await self.post(TASKS, {"action": "retrieve_batch", "ids": ids}, idempotent=True)
         items = answer.get("items")
         return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 

@@ -6,6 +6,7 @@ UpstreamError (AppError)
  +-- rate limited                   503 too_many_requests, with Retry-After
  +-- outage, unreadable answer      502 api_error, busy, upstream_unavailable, ...
  +-- timeout                        504 timeout, upstream_timeout
+      +-- OutcomeUnknown           the submit's answer was lost: the task stays pending
 """
 
 from typing import Any
@@ -26,7 +27,7 @@ ACCOUNT_CODES = frozenset(
         "api_not_implemented",
     }
 )
-TIMEOUT_CODES = frozenset({"timeout", "upstream_timeout"})
+TIMEOUT_CODES = frozenset({"timeout", "upstream_timeout", "upstream_outcome_unknown"})
 
 
 class UpstreamError(AppError):
@@ -71,3 +72,10 @@ def answer_status(code: str, http_status: int | None) -> int:
     if http_status is not None and 400 <= http_status < 500 and http_status not in (401, 403, 429):
         return 400
     return 502
+
+
+class OutcomeUnknown(UpstreamError):
+    """The submit reached AceData (maybe) but its answer was lost; it must not be re-sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorInfo("upstream_outcome_unknown", message, None))

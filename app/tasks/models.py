@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Text, func
+from sqlalchemy import CheckConstraint, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -25,6 +25,12 @@ class Task(Base):
         CheckConstraint(_one_of("kind", KINDS), name="kind"),
         CheckConstraint(_one_of("status", STATUSES), name="status"),
         Index(None, "status", "id"),
+        # Reconciliation's claim: only open tasks are indexed, so the index stays small.
+        Index(
+            None,
+            "next_check_at",
+            postgresql_where=text("status IN ('pending', 'submitted')"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -41,3 +47,7 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
+    # Reconciliation: when to ask /fish/tasks next (null: created_at + RECONCILE_AFTER),
+    # and how many times it was asked already (the backoff grows with it).
+    next_check_at: Mapped[datetime | None]
+    checks: Mapped[int] = mapped_column(server_default=text("0"))

@@ -2,11 +2,14 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep
+from app.idempotency.service import check_key
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
 
@@ -18,15 +21,22 @@ async def create_voice(
     acedata: AceDataDep,
     keys: KeysDep,
     settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> TaskOut:
-    task = await service.submit(
+    task, replayed = await service.submit(
         session,
         acedata,
         kind="voice",
         request=body,
         public_url=settings.public_url,
         callback_secret=keys.callback_secret,
+        reconcile_after=settings.reconcile_after,
+        idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
+        idempotency_ttl=settings.idempotency_ttl,
     )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return TaskOut.of(task)
 
 
@@ -37,15 +47,22 @@ async def create_speech(
     acedata: AceDataDep,
     keys: KeysDep,
     settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> TaskOut:
-    task = await service.submit(
+    task, replayed = await service.submit(
         session,
         acedata,
         kind="speech",
         request=body,
         public_url=settings.public_url,
         callback_secret=keys.callback_secret,
+        reconcile_after=settings.reconcile_after,
+        idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
+        idempotency_ttl=settings.idempotency_ttl,
     )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return TaskOut.of(task)
 
 

@@ -10,11 +10,12 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.client import TTS, VOICES, AceDataClient
-from app.acedata.errors import UpstreamError
+from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.service import Inbound, ingest
 from app.errors import BadRequest, NotFound, ServiceUnavailable
+from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
@@ -32,25 +33,30 @@ async def submit(
     request: VoiceRequest | SpeechRequest,
     public_url: str,
     callback_secret: bytes,
-) -> Task:
+    reconcile_after: float,
+    idempotency_key: str | None = None,
+    idempotency_ttl: float = 86_400,
+) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
-    so a callback that beats AceData's answer still finds it."""
+    so a callback that beats AceData's answer still finds it.
+
+    Returns the task and whether it is the first one an Idempotency-Key created (True
+    when the answer is a replay)."""
     if not acedata.configured:
         raise ServiceUnavailable(
             "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
             code="acedata_not_configured",
         )
     ref = new_id("tsk")
+    task_input = request.model_dump(mode="json", exclude_none=True)
+    if idempotency_key is not None:
+        print_ = idempotency.fingerprint(kind, task_input)
+        claim = await idempotency.claim(session, idempotency_key, print_, ref, idempotency_ttl)
+        if not claim.first:
+            await session.rollback()
+            return await get(session, claim.task_ref), True
     webhook = str(request.callback_url) if request.callback_url else None
-    session.add(
-        Task(
-            id=ref,
-            kind=kind,
-            status="pending",
-            input=request.model_dump(mode="json", exclude_none=True),
-            webhook_url=webhook,
-        )
-    )
+    session.add(Task(id=ref, kind=kind, status="pending", input=task_input, webhook_url=webhook))
     await session.commit()
 
     body, headers = request.upstream()
@@ -62,19 +68,27 @@ async def submit(
             raise UpstreamError(
                 ErrorInfo("upstream_invalid_response", "AceData's answer has no task_id", None)
             )
+    except OutcomeUnknown as unknown:
+        # Not re-sent (that could bill a second job) and not failed (the job may exist and
+        # call back, which applies through the task's own callback URL). Reconciliation
+        # expires it if nothing comes.
+        await _mark_outcome_unknown(session, ref, unknown.task_error())
+        return await get(session, ref), False
     except UpstreamError as error:
         await _fail(session, ref, error.task_error())
         raise
     log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
-    task = await _accepted(session, ref, task_id, answer)
+    task = await _accepted(session, ref, task_id, answer, reconcile_after)
     if read_result(answer) is not None:
         # AceData answered with the finished result itself: apply it like a callback.
         await ingest(session, _submit_answer(answer), task_ref=ref, authenticated=True)
         task = await get(session, ref)
-    return task
+    return task, False
 
 
-async def _accepted(session: AsyncSession, ref: str, task_id: str, answer: dict[str, Any]) -> Task:
+async def _accepted(
+    session: AsyncSession, ref: str, task_id: str, answer: dict[str, Any], reconcile_after: float
+) -> Task:
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
     task: Task | None = await session.scalar(
         update(Task)
@@ -83,6 +97,7 @@ async def _accepted(session: AsyncSession, ref: str, task_id: str, answer: dict[
             task_id=func.coalesce(Task.task_id, task_id),
             status=case((Task.status == "pending", "submitted"), else_=Task.status),
             trace_id=func.coalesce(Task.trace_id, trace_id),
+            next_check_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, reconcile_after),
             updated_at=func.now(),
         )
         .returning(Task)
@@ -90,6 +105,15 @@ async def _accepted(session: AsyncSession, ref: str, task_id: str, answer: dict[
     await session.commit()
     assert task is not None
     return task
+
+
+async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
+    await session.execute(
+        update(Task)
+        .where(Task.id == ref, Task.status == "pending")
+        .values(error=error, updated_at=func.now())
+    )
+    await session.commit()
 
 
 async def _fail(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:

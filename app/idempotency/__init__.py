@@ -1,0 +1,1 @@
+"""Idempotency-Key on submits: a repeated submit returns the first task instead of paying twice."""

@@ -1,0 +1,81 @@
+"""Claiming an Idempotency-Key for a new task, or finding the task it already created."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadRequest, Conflict
+from app.idempotency.models import IdempotencyKey
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    task_ref: str
+    first: bool  # True: this request owns the key and must create the task
+
+
+def fingerprint(kind: str, request: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"kind": kind, "request": request}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise BadRequest(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+async def claim(session: AsyncSession, key: str, print_: str, new_ref: str, ttl: float) -> Claim:
+    """Take `key` for `new_ref` (inside the caller's transaction), or name the task it holds.
+
+    One statement: a second request with the same key waits on the first one's row lock
+    until it commits, then sees its task. A key older than `ttl` is taken over."""
+    table = IdempotencyKey.__table__
+    values = insert(IdempotencyKey).values(key=key, fingerprint=print_, task_ref=new_ref)
+    statement = values.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "fingerprint": values.excluded.fingerprint,
+            "task_ref": values.excluded.task_ref,
+            "created_at": func.now(),
+        },
+        where=table.c.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl),
+    ).returning(table.c.task_ref)
+    owner = await session.scalar(statement)
+    if owner == new_ref:
+        return Claim(new_ref, first=True)
+    held = (
+        await session.execute(
+            text("SELECT task_ref, fingerprint FROM idempotency_keys WHERE key = :key"),
+            {"key": key},
+        )
+    ).one()
+    if held.fingerprint != print_:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request",
+            code="idempotency_key_reused",
+        )
+    return Claim(held.task_ref, first=False)
+
+
+async def forget_expired(session: AsyncSession, ttl: float) -> int:
+    """Drop keys older than `ttl` seconds; commits."""
+    result = await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl)
+        )
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,1 @@
+"""Reconciliation: finishing tasks whose callback never came, from AceData's /fish/tasks."""

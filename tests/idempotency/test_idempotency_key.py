@@ -1,0 +1,87 @@
+"""Idempotency-Key on submits: one task and one AceData call per key and request."""
+
+import asyncio
+
+from sqlalchemy import text
+
+from tests.helpers import SPEECH, VOICE
+
+
+async def test_same_key_and_body_returns_the_first_task_with_one_acedata_call(client, acedata):
+    headers = {"Idempotency-Key": "order-42"}
+    first = await client.post("/v1/voices", json=VOICE, headers=headers)
+    again = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["task_id"] == first.json()["task_id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert len(acedata.sent("/fish/voices")) == 1
+    assert len((await client.get("/v1/tasks")).json()["items"]) == 1
+
+
+async def test_simultaneous_requests_with_one_key_create_one_task(client, acedata):
+    headers = {"Idempotency-Key": "burst"}
+    answers = await asyncio.gather(
+        *(client.post("/v1/speech", json=SPEECH, headers=headers) for _ in range(8))
+    )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(acedata.sent("/fish/tts")) == 1
+    assert len((await client.get("/v1/tasks")).json()["items"]) == 1
+
+
+async def test_same_key_with_another_body_is_409(client, acedata):
+    headers = {"Idempotency-Key": "order-43"}
+    await client.post("/v1/voices", json=VOICE, headers=headers)
+    answer = await client.post("/v1/voices", json={**VOICE, "title": "other"}, headers=headers)
+    assert answer.status_code == 409
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "idempotency_key_reused"
+    assert len(acedata.sent("/fish/voices")) == 1
+
+
+async def test_same_key_on_the_other_endpoint_is_409(client, acedata):
+    headers = {"Idempotency-Key": "shared"}
+    await client.post("/v1/voices", json=VOICE, headers=headers)
+    answer = await client.post("/v1/speech", json=SPEECH, headers=headers)
+    assert answer.status_code == 409
+    assert acedata.sent("/fish/tts") == []
+
+
+async def test_without_a_key_every_submit_is_a_new_task(client, acedata):
+    await client.post("/v1/voices", json=VOICE)
+    await client.post("/v1/voices", json=VOICE)
+    assert len(acedata.sent("/fish/voices")) == 2
+
+
+async def test_a_key_is_forgotten_after_24_hours(app, client, acedata):
+    headers = {"Idempotency-Key": "yesterday"}
+    first = (await client.post("/v1/voices", json=VOICE, headers=headers)).json()
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            text("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        )
+        await session.commit()
+    again = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert again.status_code == 202
+    assert again.json()["id"] != first["id"]
+    assert len(acedata.sent("/fish/voices")) == 2
+
+
+async def test_a_refused_submit_is_replayed_as_its_failed_task(client, acedata):
+    acedata.answer("/fish/voices", 401, {"error": {"code": "invalid_token", "message": "no"}})
+    headers = {"Idempotency-Key": "refused"}
+    first = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert first.status_code == 502
+    again = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert again.json()["status"] == "failed"
+    assert again.json()["error"]["code"] == "invalid_token"
+    assert len(acedata.sent("/fish/voices")) == 1
+
+
+async def test_an_overlong_key_is_400(client, acedata):
+    answer = await client.post("/v1/voices", json=VOICE, headers={"Idempotency-Key": "k" * 256})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid_idempotency_key"
+    assert acedata.requests == []
