@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (a measuring script: long SQL lines read better whole)
 """Measures submit latency with and without Idempotency-Key, and reconciliation cost (docs/issue-4.md).
 
 Run from the repository root: PYTHONPATH=. .venv/bin/python bench/issue4_measure.py
