@@ -87,7 +87,7 @@ async def app(settings: Settings, acedata: FakeAceData, database_url: str) -> As
 async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries"))
+        await conn.execute(text("TRUNCATE tasks, deliveries, relay_messages, relay_attempts"))
     await engine.dispose()
 
 

@@ -4,9 +4,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep
+from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep, WaitersDep
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
+from app.tasks.waiting import MAX_WAIT, wait_for
 
 router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
 
@@ -26,6 +27,7 @@ async def create_voice(
         request=body,
         public_url=settings.public_url,
         callback_secret=keys.callback_secret,
+        allow_private=settings.relay_allow_private,
     )
     return TaskOut.of(task)
 
@@ -45,12 +47,21 @@ async def create_speech(
         request=body,
         public_url=settings.public_url,
         callback_secret=keys.callback_secret,
+        allow_private=settings.relay_allow_private,
     )
     return TaskOut.of(task)
 
 
 @router.get("/tasks/{task_id}")
-async def read_task(task_id: str, session: SessionDep) -> TaskOut:
+async def read_task(
+    task_id: str,
+    session: SessionDep,
+    waiters: WaitersDep,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
+) -> TaskOut:
+    """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
+    if wait:
+        return TaskOut.of(await wait_for(session, waiters, task_id, wait))
     return TaskOut.of(await service.get(session, task_id))
 
 

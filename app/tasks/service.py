@@ -14,8 +14,9 @@ from app.acedata.errors import UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.service import Inbound, ingest
-from app.errors import BadRequest, NotFound, ServiceUnavailable
+from app.errors import BadRequest, NotFound, ServiceUnavailable, Unprocessable
 from app.ids import new_id
+from app.relay import safety
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
 
@@ -32,6 +33,7 @@ async def submit(
     request: VoiceRequest | SpeechRequest,
     public_url: str,
     callback_secret: bytes,
+    allow_private: bool = False,
 ) -> Task:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it."""
@@ -40,8 +42,13 @@ async def submit(
             "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
             code="acedata_not_configured",
         )
-    ref = new_id("tsk")
     webhook = str(request.callback_url) if request.callback_url else None
+    if webhook is not None:
+        try:
+            await safety.check(webhook, allow_private=allow_private)
+        except safety.UnsafeURL as exc:
+            raise Unprocessable(str(exc), code="unsafe_callback_url") from None
+    ref = new_id("tsk")
     session.add(
         Task(
             id=ref,
