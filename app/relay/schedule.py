@@ -36,5 +36,6 @@ def delay(
     generator: random.Random = rng or _RNG
     chosen = ceiling / 2 + generator.uniform(0, ceiling / 2)
     if asked is not None:
-        chosen = max(chosen, min(asked, cap))
+        # Not capped: a message whose receiver asks to wait past its max age is dead anyway.
+        chosen = max(chosen, asked)
     return chosen
