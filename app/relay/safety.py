@@ -50,7 +50,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
 
 async def check(url: str, *, allow_private: bool) -> Target:
     """The target to send to; raises UnsafeURL when the URL may not be used."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeURL(f"callback_url is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UnsafeURL("callback_url must be an http or https URL with a host")
     if allow_private:
@@ -72,10 +75,8 @@ def pinned(target: Target) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     address, with the original host kept for the Host header and for TLS (SNI, certificate)."""
     if target.address is None:
         return target.url, {}, {}
-    host = target.url.host
-    host_header = host if target.url.port is None else f"{host}:{target.url.port}"
     return (
         target.url.copy_with(host=target.address),
-        {"host": host_header},
-        {"sni_hostname": host},
+        {"host": target.url.netloc.decode("ascii")},
+        {"sni_hostname": target.url.host},
     )

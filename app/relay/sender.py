@@ -62,7 +62,7 @@ async def send(
                 await response.aclose()
     except TimeoutError:
         return Answer(elapsed(), error=f"timeout: no answer within {seconds} s")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError) as exc:
         return Answer(elapsed(), error=f"{type(exc).__name__}: {exc}"[:500])
     return Answer(
         elapsed(),

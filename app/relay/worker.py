@@ -42,7 +42,17 @@ class Relay:
                 claimed = await service.claim_due(
                     session, limit=self._settings.relay_batch, lease=self._lease
                 )
-            await asyncio.gather(*(self.attempt(c) for c in claimed))
+            results = await asyncio.gather(
+                *(self.attempt(c) for c in claimed), return_exceptions=True
+            )
+            for claimed_message, result in zip(claimed, results, strict=True):
+                if isinstance(result, Exception):
+                    # Its lease runs out and another sweep tries it again.
+                    log.error(
+                        "relay_attempt_crashed message=%s error=%s",
+                        claimed_message.id,
+                        type(result).__name__,
+                    )
             total += len(claimed)
             if len(claimed) < self._settings.relay_batch:
                 break
@@ -95,5 +105,7 @@ def relay_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.relay_timeout, connect=min(5.0, settings.relay_timeout)),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # No keep-alive: connections are pinned to a checked address with the hostname in
+        # SNI, and a pooled connection must never carry a request for another hostname.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
     )
