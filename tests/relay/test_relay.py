@@ -166,3 +166,19 @@ async def test_relay_never_shows_the_relay_secret(app, client, receiver):
     secret = await relay_secret(app)
     assert secret not in listing.text
     assert secret.removeprefix("whsec_") not in str(receiver.received[0].headers)
+
+
+async def test_relay_again_while_an_attempt_is_in_flight_is_409(client, receiver, database_url):
+    task = await finished_task(client, receiver)
+    await relays_when(client, task["id"], settled)
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:  # as a process does while its attempt is in flight
+        await conn.execute(
+            text("UPDATE relay_messages SET locked_until = now() + interval '1 minute'")
+        )
+    await engine.dispose()
+    answer = await client.post(f"/v1/tasks/{task['id']}/relay")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "relay_in_flight"
+    assert answer.headers["retry-after"] == "1"
+    assert len(receiver.received) == 1

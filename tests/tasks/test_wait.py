@@ -3,6 +3,9 @@
 import asyncio
 import time
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from tests.helpers import read, submit
 from tests.tasks.wait_support import finish, parked
 
@@ -57,3 +60,25 @@ async def test_long_poll_on_an_unknown_task_is_404(client):
     answer = await client.get("/v1/tasks/tsk_missing?wait=5")
     assert answer.status_code == 404
     assert answer.json()["code"] == "task_not_found"
+
+
+async def test_long_poll_still_wakes_after_the_listen_connection_was_lost(
+    app, client, database_url
+):
+    waiters = app.state.waiters
+    pid = waiters._conn.get_server_pid()
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await engine.dispose()
+    deadline = time.monotonic() + 10
+    while not (waiters.listening and waiters._conn.get_server_pid() != pid):
+        assert time.monotonic() < deadline, "the LISTEN connection was not reopened"
+        await asyncio.sleep(0.05)
+
+    task = await submit(client, "speech")
+    waiting = asyncio.create_task(client.get(f"/v1/tasks/{task['id']}?wait=30"))
+    await parked(app, 1)
+    finished_at = await finish(client, task)
+    assert (await waiting).json()["status"] == "succeeded"
+    assert time.monotonic() - finished_at < 0.5
