@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     relay_timeout: float = Field(default=10.0, gt=0)
     relay_batch: int = Field(default=20, ge=1)
     relay_allow_private: bool = False
+    # False: this process sends no relays (another one does); the outbox keeps them.
+    relay_enabled: bool = True
 
     host: str = "127.0.0.1"
     port: int = 8000

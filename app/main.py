@@ -78,7 +78,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     background = Background()
     app.state.background = background
     background.every("listen", LISTEN_CHECK_INTERVAL, waiters.listen)
-    background.every("relay", settings.relay_interval, relay.sweep)
+    if settings.relay_enabled:
+        # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
+        waiters.subscribe(relay.wake)
+        background.every("relay", 0, relay.run_once)
     try:
         yield
     finally:

@@ -1,6 +1,7 @@
 """The relay loop of one process: claim due messages, send each attempt, record it."""
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -33,6 +34,21 @@ class Relay:
         self._key = key
         self._settings = settings
         self._lease = settings.relay_timeout + LEASE_MARGIN
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """A task finished somewhere: sweep now rather than at the next interval."""
+        self._woken.set()
+
+    async def run_once(self) -> None:
+        """One turn of the relay loop: sweep, then wait for a wake-up or the interval."""
+        try:
+            await self.sweep()
+        except Exception:
+            log.exception("relay_sweep_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self._settings.relay_interval)
+        self._woken.clear()
 
     async def sweep(self) -> int:
         """Send every due message (in batches); the number of attempts made."""

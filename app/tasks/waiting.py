@@ -7,7 +7,7 @@ The `tasks_finished` trigger (migration 0004) sends "<id> <task_id>" on `fishhoo
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 import asyncpg
@@ -30,6 +30,7 @@ class Waiters:
         self._dsn = url.render_as_string(hide_password=False)
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
+        self._subscribers: list[Callable[[], None]] = []
 
     @property
     def listening(self) -> bool:
@@ -45,6 +46,10 @@ class Waiters:
         # Notifications sent while no connection listened are lost: let every waiter re-read.
         self._wake_all()
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever any task finishes (the relay loop wakes on it)."""
+        self._subscribers.append(callback)
+
     async def close(self) -> None:
         if self._conn is not None:
             with suppress(Exception):
@@ -53,6 +58,8 @@ class Waiters:
         self._wake_all()
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for callback in self._subscribers:
+            callback()
         for key in str(payload).split():
             for event in self._waiters.get(key, ()):
                 event.set()

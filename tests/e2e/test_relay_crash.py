@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 async def test_relay_pending_at_a_crash_is_delivered_after_restart(
     database_url, simulator_url, sim
 ):
-    # A relay loop that would not come round for an hour: the message stays in the outbox.
-    svc = Service(database_url, simulator_url, **{**FAST_RELAY, "relay_interval": "3600"})
+    # A process whose relay loop does not run: the message stays in the outbox.
+    svc = Service(database_url, simulator_url, **{**FAST_RELAY, "relay_enabled": "false"})
     async with serve(Receiver()) as receiver:
         try:
             await asyncio.to_thread(svc.start)
@@ -32,7 +32,7 @@ async def test_relay_pending_at_a_crash_is_delivered_after_restart(
 
             await asyncio.to_thread(svc.stop, signal.SIGKILL)
             assert receiver.received == []
-            svc.env["FISHHOOK_RELAY_INTERVAL"] = "0.05"
+            svc.env["FISHHOOK_RELAY_ENABLED"] = "true"
             restarted = time.monotonic()
             await asyncio.to_thread(svc.start)
 

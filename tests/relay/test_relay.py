@@ -182,3 +182,17 @@ async def test_relay_again_while_an_attempt_is_in_flight_is_409(client, receiver
     assert answer.json()["code"] == "relay_in_flight"
     assert answer.headers["retry-after"] == "1"
     assert len(receiver.received) == 1
+
+
+async def test_relay_is_sent_at_once_when_the_task_finishes_not_at_the_next_sweep(
+    app, client, receiver
+):
+    app.state.settings.relay_interval = 30.0
+    await asyncio.sleep(0.05)  # let the loop's current short wait end
+    task = await submit(client, "speech", callback_url=receiver.url)
+    body = fixture("tts_callback_success") | {"task_id": task["task_id"]}
+    await post_callback(client, task["id"], body)
+    finished_at = time.monotonic()
+    [received] = await receiver.wait_for(1, timeout=5)
+    lag = received.at - finished_at
+    assert lag < 0.5, f"relayed {lag:.3f} s after the task finished"
