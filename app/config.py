@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     idempotency_ttl: float = Field(default=86_400, gt=0)
     relay_backoff_base: float = Field(default=5, gt=0)
     relay_max_age: float = Field(default=259_200, gt=0)
+    relay_backoff_max: float = Field(default=21_600, gt=0)
+    relay_interval: float = Field(default=1.0, gt=0)
+    relay_timeout: float = Field(default=10.0, gt=0)
+    relay_batch: int = Field(default=20, ge=1)
+    relay_allow_private: bool = False
+    # False: this process sends no relays (another one does); the outbox keeps them.
+    relay_enabled: bool = True
 
     host: str = "127.0.0.1"
     port: int = 8000

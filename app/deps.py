@@ -10,6 +10,8 @@ from app.acedata.client import AceDataClient
 from app.api_keys import require_api_key
 from app.config import Settings
 from app.db import get_session
+from app.relay.worker import Relay
+from app.tasks.waiting import Waiters
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +37,20 @@ def _keys(request: Request) -> Keys:
     return keys
 
 
+def _relay(request: Request) -> Relay:
+    relay: Relay = request.app.state.relay
+    return relay
+
+
+def _waiters(request: Request) -> Waiters:
+    waiters: Waiters = request.app.state.waiters
+    return waiters
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 AceDataDep = Annotated[AceDataClient, Depends(_acedata)]
 KeysDep = Annotated[Keys, Depends(_keys)]
 ApiKeyDep = Depends(require_api_key)
+RelayDep = Annotated[Relay, Depends(_relay)]
+WaitersDep = Annotated[Waiters, Depends(_waiters)]

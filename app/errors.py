@@ -4,6 +4,7 @@
      +-- NotFound                 404 not_found
      +-- Unauthorized             401 unauthorized
      +-- Conflict                 409 conflict
+     +-- Unprocessable            422 (a well-formed request fishhook will not act on)
      +-- ServiceUnavailable       503 (database down, pool exhausted, upstream not configured)
      +-- UpstreamError            AceData said no, or could not be reached (see acedata.errors)
 
@@ -60,6 +61,10 @@ class Unauthorized(AppError):
 
 class Conflict(AppError):
     status, code, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(AppError):
+    status, code, title = 422, "unprocessable", "Unprocessable request"
 
 
 class ServiceUnavailable(AppError):

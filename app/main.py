@@ -21,10 +21,17 @@ from app.embedded_db import database_url
 from app.errors import install_error_handlers
 from app.log import RequestLogMiddleware, configure_logging
 from app.reconcile.service import Reconciler
+from app.relay.router import router as relay_router
+from app.relay.signing import secret_key
+from app.relay.worker import Relay, relay_client
 from app.stored_secrets import get_or_create
 from app.tasks.router import router as tasks_router
+from app.tasks.waiting import Waiters
 
 log = logging.getLogger("fishhook")
+
+# How often a lost LISTEN connection (database restart) is noticed and reopened.
+LISTEN_CHECK_INTERVAL = 1.0
 
 
 def _new_relay_secret() -> str:
@@ -34,7 +41,8 @@ def _new_relay_secret() -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(database_url(settings.database_url, settings.data_dir), settings)
+    url = database_url(settings.database_url, settings.data_dir)
+    engine = create_engine(url, settings)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session:
         callback_secret = (
@@ -68,15 +76,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
     if settings.acedata_token is None:
         log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
+    waiters = Waiters(url)
+    await waiters.listen()
+    app.state.waiters = waiters
+    relay_http = relay_client(settings)
+    relay = Relay(sessionmaker, relay_http, secret_key(relay_secret), settings)
+    app.state.relay = relay
     background = Background()
     app.state.background = background
     reconciler = Reconciler(sessionmaker, app.state.acedata, settings)
     app.state.reconciler = reconciler
     background.every("reconcile", settings.reconcile_interval, reconciler.sweep)
+    background.every("listen", LISTEN_CHECK_INTERVAL, waiters.listen)
+    if settings.relay_enabled:
+        # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
+        waiters.subscribe(relay.wake)
+        background.every("relay", 0, relay.run_once)
     try:
         yield
     finally:
         await background.stop()
+        await waiters.close()
+        await relay_http.aclose()
         await http.aclose()
         await engine.dispose()
 
@@ -96,6 +117,7 @@ def create_app(
     app.state.acedata_transport = acedata_transport
     install_error_handlers(app)
     app.include_router(tasks_router)
+    app.include_router(relay_router)
     app.include_router(callbacks_router)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

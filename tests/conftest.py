@@ -90,7 +90,9 @@ async def app(settings: Settings, acedata: FakeAceData, database_url: str) -> As
 async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries, idempotency_keys"))
+        await conn.execute(
+            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
+        )
     await engine.dispose()
 
 

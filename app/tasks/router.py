@@ -4,10 +4,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep
+from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep, WaitersDep
 from app.idempotency.service import check_key
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
+from app.tasks.waiting import MAX_WAIT, wait_for
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
@@ -34,6 +35,7 @@ async def create_voice(
         reconcile_after=settings.reconcile_after,
         idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
         idempotency_ttl=settings.idempotency_ttl,
+        allow_private=settings.relay_allow_private,
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -60,6 +62,7 @@ async def create_speech(
         reconcile_after=settings.reconcile_after,
         idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
         idempotency_ttl=settings.idempotency_ttl,
+        allow_private=settings.relay_allow_private,
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -67,7 +70,15 @@ async def create_speech(
 
 
 @router.get("/tasks/{task_id}")
-async def read_task(task_id: str, session: SessionDep) -> TaskOut:
+async def read_task(
+    task_id: str,
+    session: SessionDep,
+    waiters: WaitersDep,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
+) -> TaskOut:
+    """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
+    if wait:
+        return TaskOut.of(await wait_for(session, waiters, task_id, wait))
     return TaskOut.of(await service.get(session, task_id))
 
 

@@ -14,9 +14,10 @@ from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.service import Inbound, ingest
-from app.errors import BadRequest, NotFound, ServiceUnavailable
+from app.errors import BadRequest, NotFound, ServiceUnavailable, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
+from app.relay import safety
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
 
@@ -36,6 +37,7 @@ async def submit(
     reconcile_after: float,
     idempotency_key: str | None = None,
     idempotency_ttl: float = 86_400,
+    allow_private: bool = False,
 ) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it.
@@ -47,6 +49,12 @@ async def submit(
             "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
             code="acedata_not_configured",
         )
+    webhook = str(request.callback_url) if request.callback_url else None
+    if webhook is not None:
+        try:
+            await safety.check(webhook, allow_private=allow_private)
+        except safety.UnsafeURL as exc:
+            raise Unprocessable(str(exc), code="unsafe_callback_url") from None
     ref = new_id("tsk")
     task_input = request.model_dump(mode="json", exclude_none=True)
     if idempotency_key is not None:
@@ -55,7 +63,6 @@ async def submit(
         if not claim.first:
             await session.rollback()
             return await get(session, claim.task_ref), True
-    webhook = str(request.callback_url) if request.callback_url else None
     session.add(Task(id=ref, kind=kind, status="pending", input=task_input, webhook_url=webhook))
     await session.commit()
 

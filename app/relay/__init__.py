@@ -1,0 +1,1 @@
+"""Relay: pushing finished tasks to the caller's own webhook, signed, retried and recorded."""

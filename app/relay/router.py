@@ -1,0 +1,38 @@
+"""/v1/tasks/{id}/relays (messages and attempts) and /v1/tasks/{id}/relay (send again now)."""
+
+from fastapi import APIRouter
+
+from app.deps import ApiKeyDep, RelayDep, SessionDep
+from app.errors import Conflict
+from app.relay import service
+from app.relay.schemas import RelayList, RelayMessageOut
+from app.tasks import service as tasks
+
+router = APIRouter(prefix="/v1", tags=["relay"], dependencies=[ApiKeyDep])
+
+
+@router.get("/tasks/{task_id}/relays")
+async def list_relays(task_id: str, session: SessionDep) -> RelayList:
+    task = await tasks.get(session, task_id)
+    found = await service.messages(session, task.id)
+    return RelayList(items=[RelayMessageOut.of(m, a) for m, a in found])
+
+
+@router.post("/tasks/{task_id}/relay")
+async def relay_again(task_id: str, session: SessionDep, relay: RelayDep) -> RelayMessageOut:
+    """Send the task's latest message again now: a new attempt with the same webhook-id."""
+    task = await tasks.get(session, task_id)
+    message = await service.latest(session, task.id)
+    if message is None:
+        raise Conflict(
+            "this task has nothing to relay: it has no callback_url or has not finished",
+            code="nothing_to_relay",
+        )
+    if await relay.resend(message.id) is None:
+        raise Conflict(
+            "an attempt to relay this message is in flight; retry shortly",
+            code="relay_in_flight",
+            headers={"Retry-After": "1"},
+        )
+    found = dict((m.id, (m, a)) for m, a in await service.messages(session, task.id))
+    return RelayMessageOut.of(*found[message.id])

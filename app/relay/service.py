@@ -1,0 +1,148 @@
+"""Relay messages in the database: claiming due ones, recording attempts, reading them back."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.relay.models import RelayAttempt, RelayMessage
+from app.relay.sender import Answer
+
+# Each claimed message gets its attempt number here, under the row lock, and is leased:
+# no other process picks it up until the attempt is recorded or the lease runs out
+# (the process died mid-attempt), so one attempt is never sent twice.
+_CLAIM_DUE = text(
+    """
+UPDATE relay_messages AS m
+SET attempts = m.attempts + 1, locked_until = now() + make_interval(secs => :lease)
+FROM (
+    SELECT id FROM relay_messages
+    WHERE status = 'pending' AND next_attempt_at <= now()
+      AND (locked_until IS NULL OR locked_until <= now())
+    ORDER BY next_attempt_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+) AS due
+WHERE m.id = due.id
+RETURNING m.id, m.url, m.task, m.attempts, m.status, m.created_at
+"""
+).columns(task=JSONB)
+
+_CLAIM_ONE = text(
+    """
+UPDATE relay_messages
+SET attempts = attempts + 1, locked_until = now() + make_interval(secs => :lease)
+WHERE id = :id AND (locked_until IS NULL OR locked_until <= now())
+RETURNING id, url, task, attempts, status, created_at
+"""
+).columns(task=JSONB)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: str
+    url: str
+    task: dict[str, Any]
+    number: int
+    status: str  # the message's status when claimed
+    created_at: datetime
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    max_age: float
+    delay: float  # before the next attempt, should this one fail
+
+
+async def claim_due(session: AsyncSession, *, limit: int, lease: float) -> list[Claimed]:
+    rows = (await session.execute(_CLAIM_DUE, {"limit": limit, "lease": lease})).all()
+    await session.commit()
+    return [Claimed(r.id, r.url, r.task, r.attempts, r.status, r.created_at) for r in rows]
+
+
+async def claim_one(session: AsyncSession, message_id: str, *, lease: float) -> Claimed | None:
+    row = (await session.execute(_CLAIM_ONE, {"id": message_id, "lease": lease})).first()
+    await session.commit()
+    if row is None:
+        return None
+    return Claimed(row.id, row.url, row.task, row.attempts, row.status, row.created_at, True)
+
+
+def next_state(claimed: Claimed, answer: Answer, policy: Policy) -> dict[str, Any]:
+    """The message's new columns after `answer`."""
+    now = datetime.now(UTC)
+    if answer.delivered:
+        return {"status": "delivered", "delivered_at": now, "last_error": None}
+    error = answer.error or f"receiver answered {answer.status_code}"
+    if answer.gone:
+        return {"status": "dead", "last_error": "receiver answered 410 Gone: not retried"}
+    if claimed.manual and claimed.status != "pending":
+        # An extra attempt asked for by hand does not revive a delivered or dead message.
+        return {"status": claimed.status, "last_error": error}
+    next_at = now + timedelta(seconds=policy.delay)
+    if next_at > claimed.created_at + timedelta(seconds=policy.max_age):
+        return {
+            "status": "dead",
+            "last_error": f"{error}; gave up after {claimed.number} attempts",
+        }
+    return {"status": "pending", "next_attempt_at": next_at, "last_error": error}
+
+
+async def record(
+    session: AsyncSession, claimed: Claimed, answer: Answer, policy: Policy, started_at: datetime
+) -> RelayAttempt:
+    attempt = RelayAttempt(
+        message_id=claimed.id,
+        number=claimed.number,
+        manual=claimed.manual,
+        started_at=started_at,
+        latency_ms=answer.latency_ms,
+        status_code=answer.status_code,
+        error=answer.error,
+        response_excerpt=answer.excerpt,
+    )
+    session.add(attempt)
+    await session.execute(
+        update(RelayMessage)
+        .where(RelayMessage.id == claimed.id)
+        .values(locked_until=None, **next_state(claimed, answer, policy))
+    )
+    await session.commit()
+    return attempt
+
+
+async def messages(
+    session: AsyncSession, task_ref: str
+) -> list[tuple[RelayMessage, list[RelayAttempt]]]:
+    found = list(
+        await session.scalars(
+            select(RelayMessage)
+            .where(RelayMessage.task_ref == task_ref)
+            .order_by(RelayMessage.created_at, RelayMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    attempts = list(
+        await session.scalars(
+            select(RelayAttempt)
+            .where(RelayAttempt.message_id.in_([m.id for m in found]))
+            .order_by(RelayAttempt.number)
+        )
+    )
+    await session.commit()
+    return [(m, [a for a in attempts if a.message_id == m.id]) for m in found]
+
+
+async def latest(session: AsyncSession, task_ref: str) -> RelayMessage | None:
+    message = await session.scalar(
+        select(RelayMessage)
+        .where(RelayMessage.task_ref == task_ref)
+        .order_by(RelayMessage.created_at.desc(), RelayMessage.id.desc())
+        .limit(1)
+    )
+    await session.commit()
+    return message

@@ -1,0 +1,127 @@
+"""The relay loop of one process: claim due messages, send each attempt, record it."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.relay import schedule, sender, service
+from app.relay.models import RelayAttempt
+from app.tasks.schemas import TaskOut
+
+log = logging.getLogger("fishhook.relay")
+
+# A claim outlives the longest attempt by this much before another process may retry it.
+LEASE_MARGIN = 30.0
+# Sweeps in a row while the batch comes back full (a backlog), before yielding to the timer.
+MAX_ROUNDS = 10
+
+
+class Relay:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        http: httpx.AsyncClient,
+        key: bytes,
+        settings: Settings,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._http = http
+        self._key = key
+        self._settings = settings
+        self._lease = settings.relay_timeout + LEASE_MARGIN
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """A task finished somewhere: sweep now rather than at the next interval."""
+        self._woken.set()
+
+    async def run_once(self) -> None:
+        """One turn of the relay loop: sweep, then wait for a wake-up or the interval."""
+        try:
+            await self.sweep()
+        except Exception:
+            log.exception("relay_sweep_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self._settings.relay_interval)
+        self._woken.clear()
+
+    async def sweep(self) -> int:
+        """Send every due message (in batches); the number of attempts made."""
+        total = 0
+        for _ in range(MAX_ROUNDS):
+            async with self._sessionmaker() as session:
+                claimed = await service.claim_due(
+                    session, limit=self._settings.relay_batch, lease=self._lease
+                )
+            results = await asyncio.gather(
+                *(self.attempt(c) for c in claimed), return_exceptions=True
+            )
+            for claimed_message, result in zip(claimed, results, strict=True):
+                if isinstance(result, Exception):
+                    # Its lease runs out and another sweep tries it again.
+                    log.error(
+                        "relay_attempt_crashed message=%s error=%s",
+                        claimed_message.id,
+                        type(result).__name__,
+                    )
+            total += len(claimed)
+            if len(claimed) < self._settings.relay_batch:
+                break
+        return total
+
+    async def resend(self, message_id: str) -> RelayAttempt | None:
+        """One attempt now, outside the schedule; None while another attempt is in flight."""
+        async with self._sessionmaker() as session:
+            claimed = await service.claim_one(session, message_id, lease=self._lease)
+        return None if claimed is None else await self.attempt(claimed)
+
+    async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
+        settings = self._settings
+        body = TaskOut.model_validate(claimed.task).model_dump_json().encode()
+        started_at = datetime.now(UTC)
+        answer = await sender.send(
+            self._http,
+            claimed.url,
+            key=self._key,
+            message_id=claimed.id,
+            body=body,
+            seconds=settings.relay_timeout,
+            allow_private=settings.relay_allow_private,
+        )
+        policy = service.Policy(
+            max_age=settings.relay_max_age,
+            delay=schedule.delay(
+                claimed.number,
+                base=settings.relay_backoff_base,
+                cap=settings.relay_backoff_max,
+                asked=answer.retry_after,
+            ),
+        )
+        async with self._sessionmaker() as session:
+            recorded = await service.record(session, claimed, answer, policy, started_at)
+        log.info(
+            "relay_attempt message=%s task=%s number=%s status=%s latency_ms=%s error=%s",
+            claimed.id,
+            claimed.task.get("id"),
+            claimed.number,
+            answer.status_code,
+            answer.latency_ms,
+            answer.error,
+        )
+        return recorded
+
+
+def relay_client(settings: Settings) -> httpx.AsyncClient:
+    """The client for receivers: short timeouts, redirects never followed."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.relay_timeout, connect=min(5.0, settings.relay_timeout)),
+        follow_redirects=False,
+        # No keep-alive: connections are pinned to a checked address with the hostname in
+        # SNI, and a pooled connection must never carry a request for another hostname.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
+    )

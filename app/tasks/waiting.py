@@ -1,0 +1,109 @@
+"""Long-polling: waiters parked on task ids, woken by PostgreSQL NOTIFY from any process.
+
+Each process keeps one dedicated LISTEN connection outside the pool; a waiting request
+holds no pool connection, only an asyncio.Event, so hundreds of waiters cost nothing.
+The `tasks_finished` trigger (migration 0004) sends "<id> <task_id>" on `fishhook_tasks`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+
+import asyncpg
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.tasks import service
+from app.tasks.models import Task
+
+log = logging.getLogger("fishhook.waiting")
+
+CHANNEL = "fishhook_tasks"
+MAX_WAIT = 60.0
+TERMINAL_STATUSES = ("succeeded", "failed", "expired")
+
+
+class Waiters:
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._conn: asyncpg.Connection | None = None
+        self._subscribers: list[Callable[[], None]] = []
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def listen(self) -> None:
+        """(Re)connect the LISTEN connection if it is down; run at startup and periodically."""
+        if self.listening:
+            return
+        conn = await asyncpg.connect(self._dsn, timeout=5)
+        await conn.add_listener(CHANNEL, self._notified)
+        self._conn = conn
+        # Notifications sent while no connection listened are lost: let every waiter re-read.
+        self._wake_all()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever any task finishes (the relay loop wakes on it)."""
+        self._subscribers.append(callback)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            with suppress(Exception):
+                await self._conn.close(timeout=2)
+            self._conn = None
+        self._wake_all()
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for callback in self._subscribers:
+            callback()
+        for key in str(payload).split():
+            for event in self._waiters.get(key, ()):
+                event.set()
+
+    def _wake_all(self) -> None:
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    @contextmanager
+    def watch(self, key: str) -> Iterator[asyncio.Event]:
+        event = asyncio.Event()
+        self._waiters.setdefault(key, set()).add(event)
+        try:
+            yield event
+        finally:
+            events = self._waiters.get(key)
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._waiters[key]
+
+    def __len__(self) -> int:
+        return sum(len(events) for events in self._waiters.values())
+
+
+async def wait_for(session: AsyncSession, waiters: Waiters, key: str, seconds: float) -> Task:
+    """Task `key` once it is finished, or as it stands after `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(seconds, MAX_WAIT)
+    # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
+    with waiters.watch(key) as woke:
+        task = await service.get(session, key)
+        while task.status not in TERMINAL_STATUSES:
+            # Hand the pool connection back before waiting.
+            await session.close()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woke.wait(), remaining)
+            woke.clear()
+            task = await service.get(session, key)
+            if loop.time() >= deadline:
+                break
+    await session.close()
+    return task
