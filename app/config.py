@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     upstream_retry_budget: float = Field(default=20, ge=0)
     relay_backoff_base: float = Field(default=5, gt=0)
     relay_max_age: float = Field(default=259_200, gt=0)
+    delivery_retention_days: float = Field(default=30, gt=0)
+    delivery_prune_interval: float = Field(default=3600, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

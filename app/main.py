@@ -16,6 +16,8 @@ from app.body_limit import BodyLimitMiddleware
 from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.deliveries import retention
+from app.deliveries.router import router as deliveries_router
 from app.deps import Keys
 from app.embedded_db import database_url
 from app.errors import install_error_handlers
@@ -63,6 +65,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
     background = Background()
     app.state.background = background
+    background.every(
+        "prune_deliveries",
+        settings.delivery_prune_interval,
+        lambda: retention.prune(sessionmaker, settings.delivery_retention_days),
+    )
     try:
         yield
     finally:
@@ -87,6 +94,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(tasks_router)
     app.include_router(callbacks_router)
+    app.include_router(deliveries_router)
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
