@@ -173,3 +173,45 @@ async def test_database_restart_answers_503_then_recovers_by_itself(own_postgres
             assert read.json()["status"] == "succeeded"
     finally:
         svc.stop()
+
+
+async def test_sigterm_drains_in_flight_callbacks_and_exits_in_time(fault_service, database_url):
+    svc = fault_service
+    svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "5"
+    svc.start()
+    tasks = await create_tasks(database_url, 1000)
+    acked: set[str] = set()
+    answered_5xx: list[int] = []
+    queue = list(reversed(tasks))
+    stopped_at: float | None = None
+
+    async def fire(client: httpx.AsyncClient) -> None:
+        nonlocal stopped_at
+        while queue:
+            task = queue.pop()
+            url, body = callback(svc, task)
+            try:
+                answer = await client.post(url, json=body)
+            except httpx.HTTPError:
+                continue  # refused: the service was no longer taking requests
+            if answer.is_success:
+                acked.add(task[0])
+            elif answer.status_code >= 500:
+                answered_5xx.append(answer.status_code)
+            if len(acked) >= 300 and stopped_at is None:
+                stopped_at = time.monotonic()
+                assert svc.proc is not None
+                svc.proc.send_signal(signal.SIGTERM)
+
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=32)) as client:
+        await asyncio.gather(*(fire(client) for _ in range(32)))
+    assert stopped_at is not None and svc.proc is not None
+    svc.proc.wait(15)
+    took = time.monotonic() - stopped_at
+    svc.proc = None
+
+    assert took < 5 + 3
+    assert answered_5xx == []
+    applied = {ref for ref, status in (await statuses(database_url)).items() if status == "succeeded"}
+    # Nothing half done: every request that was written was answered, and the reverse.
+    assert applied == acked
