@@ -182,3 +182,15 @@ async def test_a_forged_delivery_cannot_be_replayed_into_a_result(client):
     assert replayed.status_code == 409
     assert replayed.json()["code"] == "replay_refused"
     assert (await read(client, task["id"]))["status"] == "submitted"
+
+
+async def test_time_filters_take_naive_times_and_refuse_garbage(client):
+    task = await submit(client)
+    await post_callback(client, task["id"], b"{}")
+    past = (datetime.now(UTC) - timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+    answer = await client.get("/v1/deliveries", params={"since": past})
+    assert answer.status_code == 200
+    assert len(answer.json()["items"]) == 1
+    bad = await client.get("/v1/deliveries", params={"since": "yesterday-ish"})
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "validation_error"

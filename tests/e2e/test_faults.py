@@ -212,6 +212,65 @@ async def test_sigterm_drains_in_flight_callbacks_and_exits_in_time(fault_servic
 
     assert took < 5 + 3
     assert answered_5xx == []
-    applied = {ref for ref, status in (await statuses(database_url)).items() if status == "succeeded"}
+    applied = {
+        ref for ref, status in (await statuses(database_url)).items() if status == "succeeded"
+    }
     # Nothing half done: every request that was written was answered, and the reverse.
     assert applied == acked
+
+
+async def test_overload_is_refused_with_503_and_memory_stays_flat(database_url, simulator_url):
+    import psutil
+
+    svc = Service(
+        database_url, simulator_url, callback_secret=SECRET, db_pool_size="1", db_pool_timeout="0.2"
+    ).start()
+    codes: list[int] = []
+    latencies: list[float] = []
+    try:
+        [blocked, *others] = await create_tasks(database_url, 1501)
+        assert svc.proc is not None
+        process = psutil.Process(svc.proc.pid)
+        engine = create_async_engine(database_url)
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            await client.get(f"{svc.url}/readyz")
+            before = process.memory_info().rss
+            async with engine.connect() as holder:
+                # Hold the task row: the one callback for it keeps the only pooled connection.
+                await holder.execute(
+                    text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": blocked[0]}
+                )
+                url, body = callback(svc, blocked)
+                stuck = asyncio.ensure_future(client.post(url, json=body))
+                await asyncio.sleep(0.5)
+
+                queue = [callback(svc, task) for task in others]
+
+                async def fire() -> None:
+                    while queue:
+                        u, b = queue.pop()
+                        started = time.monotonic()
+                        answer = await client.post(u, json=b)
+                        latencies.append(time.monotonic() - started)
+                        codes.append(answer.status_code)
+                        if answer.status_code == 503:
+                            assert answer.headers["retry-after"]
+
+                await asyncio.gather(*(fire() for _ in range(50)))
+                after = process.memory_info().rss
+                await holder.rollback()
+            # The held request was never refused: it finishes once the row is free.
+            assert (await stuck).status_code == 200
+        await engine.dispose()
+    finally:
+        svc.stop()
+        await _empty_tables(database_url)
+    assert set(codes) == {503}
+    growth_mb = (after - before) / 1e6
+    latencies.sort()
+    p50, worst = latencies[len(latencies) // 2], latencies[-1]
+    print(
+        f"\nOVERLOAD refused={len(codes)} p50={p50:.2f}s max={worst:.2f}s rss_growth={growth_mb:.1f}MB"
+    )
+    assert growth_mb < 50
