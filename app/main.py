@@ -1,6 +1,8 @@
 """The application: create_app() wires settings, lifespan (engine, clients), routers, handlers."""
 
+import asyncio
 import base64
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -22,6 +24,7 @@ from app.deps import Keys
 from app.embedded_db import database_url
 from app.errors import install_error_handlers
 from app.log import RequestLogMiddleware, configure_logging
+from app.shutdown import CancelledRequestMiddleware, InFlight
 from app.stored_secrets import get_or_create
 from app.tasks.router import router as tasks_router
 
@@ -73,6 +76,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Requests cancelled at the shutdown timeout answer 503 before the engine closes.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await app.state.in_flight.settle()
         await background.stop()
         await http.aclose()
         await engine.dispose()
@@ -96,6 +103,8 @@ def create_app(
     app.include_router(callbacks_router)
     app.include_router(deliveries_router)
     app.include_router(health.router)
+    app.state.in_flight = InFlight()
+    app.add_middleware(CancelledRequestMiddleware, in_flight=app.state.in_flight)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     return app

@@ -275,3 +275,37 @@ async def test_overload_is_refused_with_503_and_memory_stays_flat(database_url, 
         f"\nOVERLOAD refused={len(codes)} p50={p50:.2f}s max={worst:.2f}s rss_growth={growth_mb:.1f}MB"
     )
     assert growth_mb < 50
+
+
+async def test_a_request_still_running_at_the_shutdown_timeout_is_refused_not_applied(
+    fault_service, database_url
+):
+    svc = fault_service
+    svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "1"
+    svc.start()
+    [task] = await create_tasks(database_url, 1)
+    engine = create_async_engine(database_url)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client, engine.connect() as holder:
+            # Hold the task row so the callback is still waiting when shutdown gives up on it.
+            await holder.execute(
+                text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": task[0]}
+            )
+            url, body = callback(svc, task)
+            pending = asyncio.ensure_future(client.post(url, json=body))
+            await asyncio.sleep(0.5)
+            assert svc.proc is not None
+            stopped_at = time.monotonic()
+            svc.proc.send_signal(signal.SIGTERM)
+            answer = await pending
+            took = time.monotonic() - stopped_at
+            await holder.rollback()
+        assert svc.proc.wait(10) is not None
+        svc.proc = None
+    finally:
+        await engine.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"]
+    assert took < 1 + 2
+    assert (await statuses(database_url))[task[0]] == "submitted"
