@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     relay_allow_private: bool = False
     # False: this process sends no relays (another one does); the outbox keeps them.
     relay_enabled: bool = True
+    delivery_retention_days: float = Field(default=30, gt=0)
+    delivery_prune_interval: float = Field(default=3600, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,6 +1,8 @@
 """The application: create_app() wires settings, lifespan (engine, clients), routers, handlers."""
 
+import asyncio
 import base64
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -16,6 +18,8 @@ from app.body_limit import BodyLimitMiddleware
 from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.deliveries import retention
+from app.deliveries.router import router as deliveries_router
 from app.deps import Keys
 from app.embedded_db import database_url
 from app.errors import install_error_handlers
@@ -24,6 +28,7 @@ from app.reconcile.service import Reconciler
 from app.relay.router import router as relay_router
 from app.relay.signing import secret_key
 from app.relay.worker import Relay, relay_client
+from app.shutdown import CancelledRequestMiddleware, InFlight
 from app.stored_secrets import get_or_create
 from app.tasks.router import router as tasks_router
 from app.tasks.waiting import Waiters
@@ -92,9 +97,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
         waiters.subscribe(relay.wake)
         background.every("relay", 0, relay.run_once)
+    background.every(
+        "prune_deliveries",
+        settings.delivery_prune_interval,
+        lambda: retention.prune(sessionmaker, settings.delivery_retention_days),
+    )
     try:
         yield
     finally:
+        # Requests cancelled at the shutdown timeout answer 503 before the engine closes.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await app.state.in_flight.settle()
         await background.stop()
         await waiters.close()
         await relay_http.aclose()
@@ -119,7 +133,10 @@ def create_app(
     app.include_router(tasks_router)
     app.include_router(relay_router)
     app.include_router(callbacks_router)
+    app.include_router(deliveries_router)
     app.include_router(health.router)
+    app.state.in_flight = InFlight()
+    app.add_middleware(CancelledRequestMiddleware, in_flight=app.state.in_flight)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     return app

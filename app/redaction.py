@@ -14,11 +14,18 @@ def redact_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     kept: dict[str, str] = {}
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").lower()
-        value = REDACTED if name in SECRET_HEADERS else raw_value.decode("latin-1")
+        value = REDACTED if name in SECRET_HEADERS else _storable(raw_value.decode("latin-1"))
+        name = _storable(name)
         kept[name] = f"{kept[name]}, {value}" if name in kept else value
     return kept
 
 
 def redact_query(query: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs])
+    kept = [(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+    return _storable(urlencode(kept))
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; a request may carry one anyway.
+    return text.replace("\x00", "\ufffd")

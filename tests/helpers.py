@@ -26,13 +26,17 @@ async def submit(client: httpx.AsyncClient, kind: str = "voice", **fields: Any) 
 
 
 async def post_callback(
-    client: httpx.AsyncClient, task_ref: str, body: dict[str, Any] | bytes, **kwargs: Any
+    client: httpx.AsyncClient,
+    task_ref: str,
+    body: dict[str, Any] | bytes,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
 ) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return await client.post(
         callback_path(task_ref),
         content=content,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **(headers or {})},
         **kwargs,
     )
 
@@ -41,4 +45,11 @@ async def read(client: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
     answer = await client.get(f"/v1/tasks/{task_id}")
     assert answer.status_code == 200, answer.text
     task: dict[str, Any] = answer.json()
+    return task
+
+
+async def state(client: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
+    """A task as read, without its deliveries count (which every request, kept or not, bumps)."""
+    task = await read(client, task_id)
+    task.pop("deliveries")
     return task

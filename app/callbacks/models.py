@@ -17,6 +17,9 @@ class Delivery(Base):
     __table_args__ = (
         CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})", name="outcome"),
         Index(None, "task_ref"),
+        # The deliveries log is filtered by AceData's id and pruned by age.
+        Index(None, "task_id"),
+        Index(None, "received_at"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -35,3 +38,5 @@ class Delivery(Base):
     task_ref: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    # For source "replay": the stored delivery that was applied again.
+    replay_of: Mapped[str | None] = mapped_column(Text)

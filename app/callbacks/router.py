@@ -42,10 +42,34 @@ async def receive_callback(request: Request, session: SessionDep, keys: KeysDep)
     authenticated = credentials.verify(
         keys.callback_secret, task_ref, params.get(credentials.TOKEN_PARAM)
     )
-    receipt = await service.ingest(session, inbound, task_ref=task_ref, authenticated=authenticated)
+    wrong_type = _not_json(request.headers.get("content-type"))
+    receipt = await service.ingest(
+        session, inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type
+    )
     if too_large is not None and receipt.outcome == "invalid":
         raise too_large
+    if wrong_type is not None and receipt.outcome == "invalid":
+        return problem(
+            415,
+            "unsupported_media_type",
+            "Callback body is not JSON",
+            wrong_type,
+            delivery_id=receipt.delivery_id,
+        )
     return answer(receipt)
+
+
+def _not_json(content_type: str | None) -> str | None:
+    """Why the declared content type is not JSON, or None. A missing one is tolerated:
+    AceData sends application/json, and refusing a real result over a header would lose it."""
+    if content_type is None:
+        return None
+    media = content_type.split(";", 1)[0].strip().lower()
+    json_suffix = media.startswith("application/") and media.endswith("+json")
+    if media == "application/json" or json_suffix:
+        return None
+    # repr() escapes control characters, which PostgreSQL's text could not hold.
+    return f"content type {media[:100]!r} is not application/json"
 
 
 def answer(receipt: Receipt) -> JSONResponse:

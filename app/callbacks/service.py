@@ -6,6 +6,7 @@ in the log and changes nothing.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,8 @@ WITH task AS (
     RETURNING t.id
 )
 INSERT INTO deliveries
-    (id, source, remote_addr, method, query, headers, body, body_size, task_id, task_ref, outcome)
+    (id, source, remote_addr, method, query, headers, body, body_size, task_id, task_ref, outcome,
+     replay_of)
 SELECT :id, :source, :remote_addr, :method, :query, :headers, :body, :body_size, :task_id, task.id,
     CASE
         WHEN task.id IS NULL THEN 'unmatched'
@@ -44,7 +46,8 @@ SELECT :id, :source, :remote_addr, :method, :query, :headers, :body, :body_size,
         WHEN task.task_id IS DISTINCT FROM :task_id THEN 'unauthenticated'
         WHEN task.result = :result THEN 'duplicate'
         ELSE 'late'
-    END
+    END,
+    :replay_of
 FROM (SELECT 1) AS one LEFT JOIN task ON true
 RETURNING outcome
 """
@@ -68,6 +71,7 @@ class Inbound:
     body: bytes | None  # None: it was over the size limit and was not kept
     body_size: int
     remote_addr: str | None = None
+    replay_of: str | None = None  # the stored delivery this one replays
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,28 +92,65 @@ class _Parsed:
 def parse(body: bytes | None) -> _Parsed:
     if body is None:
         return _Parsed(None, None, "body is larger than the size limit")
-    if b"\\u0000" in body:
-        # PostgreSQL's jsonb cannot hold NUL characters; the raw body is still kept.
-        return _Parsed(None, None, "body contains a NUL character escape")
     try:
+        # Bytes, not text: json decodes UTF-8 itself and refuses invalid sequences.
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return _Parsed(None, None, "body is not valid JSON")
+        return _Parsed(None, None, "body is not valid JSON (or not valid UTF-8)")
     if not isinstance(payload, dict):
         return _Parsed(None, None, "body is not a JSON object")
+    unstorable = _unstorable(payload)
+    if unstorable:
+        return _Parsed(None, None, unstorable)
     task_id = payload.get("task_id")
     if not isinstance(task_id, str) or not task_id:
         return _Parsed(payload, None, "body has no string task_id")
     return _Parsed(payload, task_id, None)
 
 
+MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
+
+
+def _unstorable(value: Any, depth: int = 1) -> str | None:
+    """Why PostgreSQL's jsonb would refuse `value` (so it must not reach the statement), or None.
+
+    jsonb holds neither NUL characters nor lone surrogates (both legal in JSON text), and a
+    deeply nested body is no callback AceData sends but a way to exhaust the server's stack.
+    """
+    if depth > MAX_DEPTH:
+        return f"body is nested deeper than {MAX_DEPTH} levels"
+    if isinstance(value, str):
+        return "body has a NUL or lone surrogate character" if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key, depth) or _unstorable(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = _unstorable(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
 async def ingest(
-    session: AsyncSession, inbound: Inbound, *, task_ref: str | None, authenticated: bool
+    session: AsyncSession,
+    inbound: Inbound,
+    *,
+    task_ref: str | None,
+    authenticated: bool,
+    refusal: str | None = None,
 ) -> Receipt:
-    """Log `inbound` and apply it to task `task_ref` if it may; commits."""
+    """Log `inbound` and apply it to task `task_ref` if it may; commits.
+
+    `refusal`: why the caller already knows the request is invalid (its content type, say);
+    it is then logged as `invalid` whatever its body holds.
+    """
     parsed = parse(inbound.body)
     result: Result | None = None
-    problem = parsed.problem
+    problem = refusal or parsed.problem
     if authenticated and problem is None and parsed.payload is not None:
         result = read_result(parsed.payload)
         if result is None:
@@ -189,4 +230,5 @@ def _columns(inbound: Inbound) -> dict[str, Any]:
         "headers": inbound.headers,
         "body": inbound.body,
         "body_size": inbound.body_size,
+        "replay_of": inbound.replay_of,
     }

@@ -82,7 +82,9 @@ class Relay:
 
     async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
         settings = self._settings
-        body = TaskOut.model_validate(claimed.task).model_dump_json().encode()
+        # The task as it finished; the deliveries count is a read-time figure, not its state.
+        task = TaskOut.model_validate(claimed.task)
+        body = task.model_dump_json(exclude={"deliveries"}).encode()
         started_at = datetime.now(UTC)
         answer = await sender.send(
             self._http,

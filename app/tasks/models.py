@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Text, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db import Base
 
@@ -51,3 +51,5 @@ class Task(Base):
     # and how many times it was asked already (the backoff grows with it).
     next_check_at: Mapped[datetime | None]
     checks: Mapped[int] = mapped_column(server_default=text("0"))
+    # How many deliveries name this task; loaded only by reads that ask (tasks.service).
+    deliveries: Mapped[int | None] = query_expression()

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.tasks.models import Task
 
@@ -76,6 +76,14 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    # Requests in the deliveries log for this task (GET /v1/deliveries?task_id=...).
+    deliveries: int = 0
+
+    @field_validator("deliveries", mode="before")
+    @classmethod
+    def not_loaded_is_none_yet(cls, value: object) -> object:
+        # Only reads load the count; a task fresh from submit has had no delivery.
+        return 0 if value is None else value
 
     @classmethod
     def of(cls, task: Task) -> "TaskOut":

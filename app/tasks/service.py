@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from app.acedata.client import TTS, VOICES, AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
+from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
 from app.errors import BadRequest, NotFound, ServiceUnavailable, Unprocessable
 from app.idempotency import service as idempotency
@@ -139,11 +141,23 @@ def _submit_answer(answer: dict[str, Any]) -> Inbound:
     )
 
 
+def _with_delivery_count() -> Any:
+    # A correlated count over ix_deliveries_task_ref: same round trip, a handful of index rows.
+    count = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.task_ref == Task.id)
+        .scalar_subquery()
+    )
+    return with_expression(Task.deliveries, count)
+
+
 async def get(session: AsyncSession, id_or_task_id: str) -> Task:
     """A task by fishhook's id or by AceData's task_id."""
     task = await session.scalar(
         select(Task)
         .where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
+        .options(_with_delivery_count())
         .execution_options(populate_existing=True)
     )
     if task is None:
@@ -161,7 +175,7 @@ async def page(
 ) -> tuple[list[Task], str | None]:
     """Newest first. The cursor is the last id seen: rows inserted meanwhile sort before it,
     so paging never repeats or skips a task."""
-    query = select(Task).order_by(Task.id.desc()).limit(limit + 1)
+    query = select(Task).options(_with_delivery_count()).order_by(Task.id.desc()).limit(limit + 1)
     if status:
         query = query.where(Task.status == status)
     if kind:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.ids import new_id
 from tests.acedata_fake import fixture
-from tests.helpers import callback_path, post_callback, read, submit
+from tests.helpers import callback_path, post_callback, read, state, submit
 
 
 def shaped(name: str, task_id: str) -> dict:
@@ -113,22 +113,22 @@ async def test_duplicate_callback_changes_nothing(client):
     task = await submit(client)
     body = shaped("voices_callback_success", task["task_id"])
     await post_callback(client, task["id"], body)
-    first = await read(client, task["id"])
+    first = await state(client, task["id"])
 
     again = await post_callback(client, task["id"], body)
     assert again.status_code == 200
     assert again.json()["outcome"] == "duplicate"
-    assert await read(client, task["id"]) == first
+    assert await state(client, task["id"]) == first
 
 
 async def test_later_different_callback_is_late_and_first_result_wins(client):
     task = await submit(client)
     await post_callback(client, task["id"], shaped("voices_callback_success", task["task_id"]))
-    first = await read(client, task["id"])
+    first = await state(client, task["id"])
 
     later = await post_callback(client, task["id"], shaped("callback_failure", task["task_id"]))
     assert later.json()["outcome"] == "late"
-    assert await read(client, task["id"]) == first
+    assert await state(client, task["id"]) == first
 
 
 async def test_result_after_expiry_is_still_applied(client, database_url):
@@ -161,13 +161,13 @@ async def test_forged_callback_is_401_and_changes_nothing(client, path):
     other = await submit(client)
     other_token = callback_path(other["id"]).split("token=")[1]
     url = path.format(ref=task["id"], other_token=other_token)
-    before = await read(client, task["id"])
+    before = await state(client, task["id"])
 
     answer = await client.post(url, json=shaped("voices_callback_success", task["task_id"]))
     assert answer.status_code == 401
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "invalid_credential"
-    assert await read(client, task["id"]) == before
+    assert await state(client, task["id"]) == before
 
 
 async def test_credential_of_one_task_with_another_tasks_task_id_is_401(client):

@@ -58,7 +58,9 @@ async def test_two_failures_then_success_is_one_verified_delivery_in_three_attem
     verifier = Webhook(RELAY_SECRET)
     for received in receiver.received:
         assert received.headers["webhook-id"] == message["id"]
-        assert verifier.verify(received.body, received.headers) == done
+        assert verifier.verify(received.body, received.headers) == {
+            k: v for k, v in done.items() if k != "deliveries"
+        }
     gaps = [b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)]
     print(f"\nattempts 500, 500, 200; gaps between attempts: {[round(g, 3) for g in gaps]} s")
 

@@ -56,9 +56,10 @@ async def test_receiver_failing_twice_gets_three_attempts_and_one_verified_deliv
     assert len(received) == 3
     assert {r.headers["webhook-id"] for r in received} == {message["id"]}
     verifier = Webhook(await relay_secret(app))
+    relayed = {k: v for k, v in task.items() if k != "deliveries"}
     for r in received:
-        assert verifier.verify(r.body, r.headers) == task
-    assert received[-1].json() == task
+        assert verifier.verify(r.body, r.headers) == relayed
+    assert received[-1].json() == relayed
 
 
 async def test_receiver_that_always_fails_ends_dead(client, receiver, app):

@@ -1,0 +1,1 @@
+"""The deliveries log: reading, replaying and pruning what reached /callbacks."""

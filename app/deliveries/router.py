@@ -1,0 +1,52 @@
+"""/v1/deliveries: every request that reached /callbacks, one by one, and replay."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.deliveries import service
+from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
+from app.deps import ApiKeyDep, SessionDep
+
+router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
+
+Outcome = Literal["applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched"]
+
+
+@router.get("/deliveries")
+async def list_deliveries(
+    session: SessionDep,
+    task_id: Annotated[str | None, Query(max_length=200)] = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> DeliveryPage:
+    deliveries, next_cursor = await service.page(
+        session,
+        task_id=task_id,
+        outcome=outcome,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return DeliveryPage(items=[DeliveryOut.of(d) for d in deliveries], next_cursor=next_cursor)
+
+
+@router.get("/deliveries/{delivery_id}")
+async def read_delivery(delivery_id: str, session: SessionDep) -> DeliveryDetail:
+    return DeliveryDetail.of(await service.get(session, delivery_id))
+
+
+@router.post("/deliveries/{delivery_id}/replay")
+async def replay_delivery(delivery_id: str, session: SessionDep) -> ReplayOut:
+    receipt = await service.replay(session, delivery_id)
+    return ReplayOut(
+        delivery_id=receipt.delivery_id,
+        outcome=receipt.outcome,
+        task_ref=receipt.task_ref,
+        replay_of=delivery_id,
+    )

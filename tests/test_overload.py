@@ -1,0 +1,46 @@
+"""Overload: when no database connection frees up within FISHHOOK_DB_POOL_TIMEOUT, answer 503."""
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.main import create_app
+from tests.helpers import callback_path, submit
+
+
+@pytest.fixture
+async def tight(settings, acedata, database_url):
+    """The service with one pooled connection and a short wait for it."""
+    small = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout": 0.3})
+    application = create_app(small, acedata_transport=acedata.transport)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://fishhook.test") as c:
+            yield application, c
+
+
+async def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(tight):
+    app, client = tight
+    task = await submit(client, "speech")
+    body = {"task_id": task["task_id"], "audio_url": "https://x.test/a.mp3"}
+
+    async with app.state.engine.connect() as held:
+        await held.execute(text("SELECT 1"))
+        started = time.monotonic()
+        answers = await asyncio.gather(
+            *(client.post(callback_path(task["id"]), json=body) for _ in range(20))
+        )
+        waited = time.monotonic() - started
+    assert {a.status_code for a in answers} == {503}
+    assert all(a.headers["retry-after"] for a in answers)
+    assert answers[0].headers["content-type"] == "application/problem+json"
+    assert answers[0].json()["code"] == "database_unavailable"
+    # Refused after the short wait, not queued behind one another.
+    assert waited < 3
+
+    again = await client.post(callback_path(task["id"]), json=body)
+    assert again.status_code == 200
+    assert again.json()["outcome"] == "applied"
