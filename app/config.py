@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=0, ge=0, description="0: one per CPU core")
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout: float = Field(default=2.0, gt=0)
+    # Group commit of callbacks, per worker: concurrent writers, deliveries per statement,
+    # and how many may wait before new ones are answered 503.
+    intake_writers: int = Field(default=2, ge=1)
+    intake_max_batch: int = Field(default=200, ge=1)
+    intake_max_waiting: int = Field(default=5000, ge=1)
     shutdown_timeout: int = Field(default=20, ge=0)
     log_level: str = "info"
     simulator_port: int = 8100

@@ -15,6 +15,7 @@ from app import health
 from app.acedata.client import AceDataClient
 from app.background import Background
 from app.body_limit import BodyLimitMiddleware
+from app.callbacks.intake import Intake
 from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -69,6 +70,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    intake = Intake(
+        engine,
+        writers=settings.intake_writers,
+        max_batch=settings.intake_max_batch,
+        max_waiting=settings.intake_max_waiting,
+    )
+    app.state.intake = intake
     app.state.keys = Keys(callback_secret=callback_secret.encode(), relay_secret=relay_secret)
     app.state.acedata = AceDataClient(
         http,
@@ -110,6 +118,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             async with asyncio.timeout(2):
                 await app.state.in_flight.settle()
         await background.stop()
+        await intake.close()
         await waiters.close()
         await relay_http.aclose()
         await http.aclose()

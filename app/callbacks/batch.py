@@ -20,10 +20,11 @@ _APPLY_BATCH = text(
 WITH input AS (
     SELECT * FROM unnest(
         :ids, :sources, :remote_addrs, :methods, :queries, :headers, :bodies, :sizes,
-        :task_ids, :task_refs, :fixed, :details, :statuses, :results, :outputs, :errors, :traces
+        :task_ids, :task_refs, :fixed, :details, :statuses, :results, :outputs, :errors, :traces,
+        :replays
     ) WITH ORDINALITY AS i(id, source, remote_addr, method, query, headers, body, body_size,
                             task_id, task_ref, fixed, detail, status, result, output, error,
-                            trace_id, ord)
+                            trace_id, replay_of, ord)
 ), locked AS (
     SELECT t.id, t.task_id, t.status, t.result FROM tasks AS t
     WHERE t.id IN (SELECT task_ref FROM input WHERE fixed IS NULL)
@@ -47,13 +48,14 @@ WITH input AS (
 )
 INSERT INTO deliveries
     (id, source, remote_addr, method, query, headers, body, body_size, task_id, task_ref,
-     outcome, detail)
+     outcome, detail, replay_of)
 SELECT i.id, i.source, i.remote_addr, i.method, i.query, i.headers::jsonb, i.body, i.body_size,
     i.task_id,
     CASE WHEN i.fixed IS NULL AND l.id IS NULL THEN NULL ELSE i.task_ref END,
     o.outcome,
     coalesce(i.detail, CASE WHEN o.outcome = 'unauthenticated'
-        THEN 'the credential is for another task_id' END)
+        THEN 'the credential is for another task_id' END),
+    i.replay_of
 FROM input AS i
 LEFT JOIN locked AS l ON l.id = i.task_ref AND i.fixed IS NULL
 LEFT JOIN applied AS a ON a.id = i.task_ref
@@ -65,7 +67,7 @@ CROSS JOIN LATERAL (SELECT CASE
     WHEN coalesce(a.result, l.result) = i.result::jsonb THEN 'duplicate'
     ELSE 'late'
 END AS outcome) AS o
-RETURNING id, outcome, task_ref
+RETURNING id, outcome, task_ref, detail
 """
 ).bindparams(
     bindparam("ids", type_=ARRAY(Text)),
@@ -85,6 +87,7 @@ RETURNING id, outcome, task_ref
     bindparam("outputs", type_=ARRAY(Text)),
     bindparam("errors", type_=ARRAY(Text)),
     bindparam("traces", type_=ARRAY(Text)),
+    bindparam("replays", type_=ARRAY(Text)),
 )
 
 _COLUMNS = {
@@ -105,6 +108,7 @@ _COLUMNS = {
     "outputs": "output",
     "errors": "error",
     "traces": "trace_id",
+    "replays": "replay_of",
 }
 
 
@@ -133,12 +137,14 @@ class Row:
     output: str | None
     error: str | None
     trace_id: str | None
+    replay_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     outcome: str
     task_ref: str | None
+    detail: str | None
 
 
 async def apply_batch(conn: AsyncConnection | AsyncSession, rows: list[Row]) -> dict[str, Applied]:
@@ -147,4 +153,4 @@ async def apply_batch(conn: AsyncConnection | AsyncSession, rows: list[Row]) -> 
         name: [getattr(row, column) for row in rows] for name, column in _COLUMNS.items()
     }
     result = await conn.execute(_APPLY_BATCH, params)
-    return {r.id: Applied(r.outcome, r.task_ref) for r in result}
+    return {r.id: Applied(r.outcome, r.task_ref, r.detail) for r in result}

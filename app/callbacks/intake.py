@@ -3,6 +3,8 @@
 Each request waits for the commit that holds its delivery, so a 2xx still means committed
 (with synchronous_commit on). Under light load a batch is one delivery and costs what a
 single statement costs; under a burst, a few writers each take everything queued so far.
+A request cancelled before its batch commits (at the shutdown timeout) is answered 503, so
+its delivery must not commit: the batch is rolled back and re-run without it.
 """
 
 import asyncio
@@ -57,8 +59,12 @@ class Intake:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            batch = [waiting for waiting in batch if not waiting[1].cancelled()]
             try:
                 await self._write(batch)
+            except asyncio.CancelledError:
+                _fail(batch, _shutting_down())
+                raise
             except Exception as exc:  # answer every waiter, whatever went wrong
                 if len(batch) > 1 and not is_outage(exc):
                     # One unstorable delivery must not fail the others that share its batch.
@@ -68,9 +74,15 @@ class Intake:
                     _fail(batch, exc)
 
     async def _write(self, batch: list[_Waiting]) -> None:
-        async with self._engine.connect() as conn:
-            outcomes = await apply_batch(conn, [row for row, _ in batch])
-            await conn.commit()
+        while batch:
+            async with self._engine.connect() as conn:
+                outcomes = await apply_batch(conn, [row for row, _ in batch])
+                live = [waiting for waiting in batch if not waiting[1].cancelled()]
+                if len(live) == len(batch):
+                    await conn.commit()
+                    break
+                await conn.rollback()
+            batch = live
         for row, done in batch:
             if not done.done():
                 done.set_result(outcomes[row.id])
@@ -95,13 +107,21 @@ def unstorable(row: Row) -> Row:
     return replace(
         row,
         task_id=None,
-        fixed="invalid",
+        fixed=row.fixed or "invalid",
         detail="the body could not be stored as JSON",
         status=None,
         result=None,
         output=None,
         error=None,
         trace_id=None,
+    )
+
+
+def _shutting_down() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the service is shutting down; retry shortly",
+        code="shutting_down",
+        headers={"Retry-After": "1"},
     )
 
 

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.callbacks import credentials, service
+from app.callbacks.intake import Intake
 from app.callbacks.service import Inbound, Receipt
-from app.deps import KeysDep, SessionDep
+from app.deps import KeysDep
 from app.errors import PayloadTooLarge, problem
 from app.redaction import redact_headers, redact_query
 
@@ -21,7 +22,7 @@ _REFUSALS: dict[str, tuple[int, str, str]] = {
 
 
 @router.post("/callbacks", response_model=None)
-async def receive_callback(request: Request, session: SessionDep, keys: KeysDep) -> JSONResponse:
+async def receive_callback(request: Request, keys: KeysDep) -> JSONResponse:
     too_large: PayloadTooLarge | None = None
     body: bytes | None
     try:
@@ -43,9 +44,11 @@ async def receive_callback(request: Request, session: SessionDep, keys: KeysDep)
         keys.callback_secret, task_ref, params.get(credentials.TOKEN_PARAM)
     )
     wrong_type = _not_json(request.headers.get("content-type"))
-    receipt = await service.ingest(
-        session, inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type
+    row = service.to_row(
+        inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type
     )
+    intake: Intake = request.app.state.intake
+    receipt = service.receipt(row, await intake.apply(row))
     if too_large is not None and receipt.outcome == "invalid":
         raise too_large
     if wrong_type is not None and receipt.outcome == "invalid":

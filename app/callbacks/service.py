@@ -7,57 +7,14 @@ in the log and changes nothing.
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, insert, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.schemas import Result, read_result
-from app.callbacks.models import Delivery
+from app.callbacks.batch import Applied, Row, apply_batch
 from app.ids import new_id
-
-# The task row is locked first, so concurrent copies of one callback queue up behind the
-# one that applies, then see the task finished and are logged as duplicates.
-_APPLY = text(
-    """
-WITH task AS (
-    SELECT id, task_id, status, result FROM tasks WHERE id = :task_ref FOR UPDATE
-), applied AS (
-    UPDATE tasks AS t
-    SET status = :status, task_id = :task_id, result = :result, output = :output,
-        error = :error, trace_id = coalesce(:trace_id, t.trace_id),
-        finished_at = now(), updated_at = now()
-    FROM task
-    WHERE t.id = task.id
-      AND task.status IN ('pending', 'submitted', 'expired')
-      AND (task.task_id IS NULL OR task.task_id = :task_id)
-      AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.task_id = :task_id AND o.id <> task.id)
-    RETURNING t.id
-)
-INSERT INTO deliveries
-    (id, source, remote_addr, method, query, headers, body, body_size, task_id, task_ref, outcome,
-     replay_of)
-SELECT :id, :source, :remote_addr, :method, :query, :headers, :body, :body_size, :task_id, task.id,
-    CASE
-        WHEN task.id IS NULL THEN 'unmatched'
-        WHEN EXISTS (SELECT 1 FROM applied) THEN 'applied'
-        WHEN task.task_id IS DISTINCT FROM :task_id THEN 'unauthenticated'
-        WHEN task.result = :result THEN 'duplicate'
-        ELSE 'late'
-    END,
-    :replay_of
-FROM (SELECT 1) AS one LEFT JOIN task ON true
-RETURNING outcome
-"""
-).bindparams(
-    bindparam("result", type_=JSONB),
-    bindparam("output", type_=JSONB),
-    bindparam("error", type_=JSONB),
-    bindparam("headers", type_=JSONB),
-    bindparam("body", type_=LargeBinary),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +56,7 @@ def parse(body: bytes | None) -> _Parsed:
         return _Parsed(None, None, "body is not valid JSON (or not valid UTF-8)")
     if not isinstance(payload, dict):
         return _Parsed(None, None, "body is not a JSON object")
-    unstorable = _unstorable(payload)
+    unstorable = _unstorable(payload) if _may_be_unstorable(body) else None
     if unstorable:
         return _Parsed(None, None, unstorable)
     task_id = payload.get("task_id")
@@ -110,6 +67,14 @@ def parse(body: bytes | None) -> _Parsed:
 
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff\x00]")
+
+
+def _may_be_unstorable(body: bytes) -> bool:
+    """Cheap byte counts that clear almost every real body without walking it: too few
+    brackets to be nested that deep, and no \\u escape that could be NUL or a surrogate."""
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH:
+        return True
+    return b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body
 
 
 def _unstorable(value: Any, depth: int = 1) -> str | None:
@@ -135,6 +100,70 @@ def _unstorable(value: Any, depth: int = 1) -> str | None:
     return None
 
 
+def to_row(
+    inbound: Inbound,
+    *,
+    task_ref: str | None,
+    authenticated: bool,
+    refusal: str | None = None,
+) -> Row:
+    """The delivery row for `inbound`: its outcome is fixed here when the request is refused
+    (no credential, unreadable body), and left to the statement otherwise."""
+    parsed = parse(inbound.body)
+    result: Result | None = None
+    problem = refusal or parsed.problem
+    if authenticated and problem is None and parsed.payload is not None:
+        result = read_result(parsed.payload)
+        if result is None:
+            problem = "body carries neither a result nor an error"
+    row = Row(
+        id=new_id("dlv"),
+        source=inbound.source,
+        remote_addr=inbound.remote_addr,
+        method=inbound.method,
+        query=inbound.query,
+        headers=json.dumps(inbound.headers),
+        body=inbound.body,
+        body_size=inbound.body_size,
+        task_id=parsed.task_id,
+        task_ref=task_ref,
+        fixed=None,
+        detail=None,
+        status=None,
+        result=None,
+        output=None,
+        error=None,
+        trace_id=None,
+        replay_of=inbound.replay_of,
+    )
+    if not authenticated:
+        return replace(row, task_ref=None, fixed="unauthenticated")
+    if result is None:
+        return replace(row, fixed="invalid", detail=problem)
+    assert parsed.payload is not None and inbound.body is not None
+    trace_id = parsed.payload.get("trace_id")
+    return replace(
+        row,
+        status=result.status,
+        result=_json_text(inbound.body, parsed.payload),
+        output=json.dumps(result.output) if result.output is not None else None,
+        error=json.dumps(result.error) if result.error is not None else None,
+        trace_id=trace_id if isinstance(trace_id, str) else None,
+    )
+
+
+def _json_text(body: bytes, payload: dict[str, Any]) -> str:
+    """The body as JSON text for PostgreSQL: as received when it is UTF-8 (no re-encoding)."""
+    try:
+        return body.decode()
+    except UnicodeDecodeError:  # UTF-16 or UTF-32 JSON, which json.loads also reads
+        return json.dumps(payload)
+
+
+def receipt(row: Row, applied: Applied) -> Receipt:
+    return Receipt(row.id, applied.outcome, applied.task_ref, applied.detail)
+
+
 async def ingest(
     session: AsyncSession,
     inbound: Inbound,
@@ -146,89 +175,10 @@ async def ingest(
     """Log `inbound` and apply it to task `task_ref` if it may; commits.
 
     `refusal`: why the caller already knows the request is invalid (its content type, say);
-    it is then logged as `invalid` whatever its body holds.
+    it is then logged as `invalid` whatever its body holds. Live callbacks take the same
+    row through the group-commit intake instead (see intake.py).
     """
-    parsed = parse(inbound.body)
-    result: Result | None = None
-    problem = refusal or parsed.problem
-    if authenticated and problem is None and parsed.payload is not None:
-        result = read_result(parsed.payload)
-        if result is None:
-            problem = "body carries neither a result nor an error"
-    if not authenticated:
-        receipt = await _log(session, inbound, parsed.task_id, None, "unauthenticated", None)
-    elif result is None:
-        receipt = await _log(session, inbound, parsed.task_id, task_ref, "invalid", problem)
-    else:
-        assert parsed.payload is not None and parsed.task_id is not None
-        receipt = await _apply(session, inbound, parsed.payload, parsed.task_id, task_ref, result)
+    row = to_row(inbound, task_ref=task_ref, authenticated=authenticated, refusal=refusal)
+    applied = (await apply_batch(session, [row]))[row.id]
     await session.commit()
-    return receipt
-
-
-async def _apply(
-    session: AsyncSession,
-    inbound: Inbound,
-    payload: dict[str, Any],
-    task_id: str,
-    task_ref: str | None,
-    result: Result,
-) -> Receipt:
-    delivery_id = new_id("dlv")
-    trace_id = payload.get("trace_id")
-    outcome = await session.scalar(
-        _APPLY,
-        {
-            **_columns(inbound),
-            "id": delivery_id,
-            "task_ref": task_ref,
-            "task_id": task_id,
-            "status": result.status,
-            "result": payload,
-            "output": result.output,
-            "error": result.error,
-            "trace_id": trace_id if isinstance(trace_id, str) else None,
-        },
-    )
-    assert outcome is not None
-    detail = (
-        "the task's credential does not match this task_id"
-        if outcome == "unauthenticated"
-        else None
-    )
-    return Receipt(delivery_id, outcome, task_ref if outcome != "unmatched" else None, detail)
-
-
-async def _log(
-    session: AsyncSession,
-    inbound: Inbound,
-    task_id: str | None,
-    task_ref: str | None,
-    outcome: str,
-    detail: str | None,
-) -> Receipt:
-    delivery_id = new_id("dlv")
-    await session.execute(
-        insert(Delivery).values(
-            **_columns(inbound),
-            id=delivery_id,
-            task_id=task_id,
-            task_ref=task_ref,
-            outcome=outcome,
-            detail=detail,
-        )
-    )
-    return Receipt(delivery_id, outcome, task_ref, detail)
-
-
-def _columns(inbound: Inbound) -> dict[str, Any]:
-    return {
-        "source": inbound.source,
-        "remote_addr": inbound.remote_addr,
-        "method": inbound.method,
-        "query": inbound.query,
-        "headers": inbound.headers,
-        "body": inbound.body,
-        "body_size": inbound.body_size,
-        "replay_of": inbound.replay_of,
-    }
+    return receipt(row, applied)
