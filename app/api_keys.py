@@ -8,7 +8,7 @@ from app.config import Settings
 from app.errors import Unauthorized
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if not settings.api_keys:
         return

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     intake_max_waiting: int = Field(default=5000, ge=1)
     shutdown_timeout: int = Field(default=20, ge=0)
     log_level: str = "info"
+    opentelemetry: bool = False
     simulator_port: int = 8100
 
     @field_validator("api_keys", mode="before")

@@ -1,7 +1,8 @@
 """Dependencies shared by the routers, as Annotated aliases."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,35 +23,18 @@ class Keys:
     relay_secret: str
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a thread pool.
+    async def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
 
-
-def _acedata(request: Request) -> AceDataClient:
-    client: AceDataClient = request.app.state.acedata
-    return client
-
-
-def _keys(request: Request) -> Keys:
-    keys: Keys = request.app.state.keys
-    return keys
-
-
-def _relay(request: Request) -> Relay:
-    relay: Relay = request.app.state.relay
-    return relay
-
-
-def _waiters(request: Request) -> Waiters:
-    waiters: Waiters = request.app.state.waiters
-    return waiters
+    return get
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-AceDataDep = Annotated[AceDataClient, Depends(_acedata)]
-KeysDep = Annotated[Keys, Depends(_keys)]
+SettingsDep = Annotated[Settings, Depends(_state("settings"))]
+AceDataDep = Annotated[AceDataClient, Depends(_state("acedata"))]
+KeysDep = Annotated[Keys, Depends(_state("keys"))]
 ApiKeyDep = Depends(require_api_key)
-RelayDep = Annotated[Relay, Depends(_relay)]
-WaitersDep = Annotated[Waiters, Depends(_waiters)]
+RelayDep = Annotated[Relay, Depends(_state("relay"))]
+WaitersDep = Annotated[Waiters, Depends(_state("waiters"))]

@@ -16,7 +16,7 @@ from app.acedata.client import AceDataClient
 from app.background import Background
 from app.body_limit import BodyLimitMiddleware
 from app.callbacks.intake import Intake
-from app.callbacks.router import router as callbacks_router
+from app.callbacks.router import route as callback_route
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.deliveries import retention
@@ -135,13 +135,19 @@ def create_app(
         title="fishhook",
         summary="Callback receiver for AceData Cloud's Fish Audio API",
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks cost a lookup per request; on only when asked for.
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     app.state.settings = settings
     app.state.acedata_transport = acedata_transport
     install_error_handlers(app)
     app.include_router(tasks_router)
     app.include_router(relay_router)
-    app.include_router(callbacks_router)
+    app.router.routes.append(callback_route)
     app.include_router(deliveries_router)
     app.include_router(health.router)
     app.state.in_flight = InFlight()

@@ -37,7 +37,7 @@ class Relay:
         self._woken = asyncio.Event()
 
     def wake(self) -> None:
-        """A task finished somewhere: sweep now rather than at the next interval."""
+        """A relay message was written somewhere: sweep now, not at the next interval."""
         self._woken.set()
 
     async def run_once(self) -> None:

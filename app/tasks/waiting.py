@@ -19,7 +19,8 @@ from app.tasks.models import Task
 
 log = logging.getLogger("fishhook.waiting")
 
-CHANNEL = "fishhook_tasks"
+CHANNEL = "fishhook_tasks"  # "<id> <task_id>" of every task that finishes
+RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
 MAX_WAIT = 60.0
 TERMINAL_STATUSES = ("succeeded", "failed", "expired")
 
@@ -42,12 +43,13 @@ class Waiters:
             return
         conn = await asyncpg.connect(self._dsn, timeout=5)
         await conn.add_listener(CHANNEL, self._notified)
+        await conn.add_listener(RELAY_CHANNEL, self._relay_notified)
         self._conn = conn
         # Notifications sent while no connection listened are lost: let every waiter re-read.
         self._wake_all()
 
     def subscribe(self, callback: Callable[[], None]) -> None:
-        """Call `callback` whenever any task finishes (the relay loop wakes on it)."""
+        """Call `callback` whenever a relay message is written (the relay loop wakes on it)."""
         self._subscribers.append(callback)
 
     async def close(self) -> None:
@@ -57,9 +59,11 @@ class Waiters:
             self._conn = None
         self._wake_all()
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+    def _relay_notified(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         for callback in self._subscribers:
             callback()
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         for key in str(payload).split():
             for event in self._waiters.get(key, ()):
                 event.set()
