@@ -13,6 +13,7 @@ request validation errors are rendered the same way, so no answer is ever a bare
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -156,11 +157,25 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "Internal error", "an unexpected error occurred")
 
 
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    AppError: _app_error,
+    HTTPException: _http_error,
+    RequestValidationError: _validation_error,
+    PoolTimeout: _database_error,
+    DBAPIError: _database_error,
+    OSError: _database_error,
+    Exception: _unexpected,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(PoolTimeout, _database_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(OSError, _database_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def render_error(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the installed handlers give, for code that runs outside FastAPI's stack."""
+    for kind in type(exc).__mro__:
+        if kind in _HANDLERS:
+            return await _HANDLERS[kind](request, exc)
+    return await _unexpected(request, exc)

@@ -2,15 +2,16 @@
 
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from app.callbacks import credentials, service
 from app.callbacks.intake import Intake
 from app.callbacks.service import Inbound, Receipt
 from app.deps import Keys
-from app.errors import PayloadTooLarge, problem
+from app.errors import PayloadTooLarge, problem, render_error
 from app.redaction import redact_headers, redact_query
 
 _REFUSALS: dict[str, tuple[int, str, str]] = {
@@ -21,7 +22,6 @@ _REFUSALS: dict[str, tuple[int, str, str]] = {
 
 
 async def receive_callback(request: Request) -> JSONResponse:
-    # A plain Starlette endpoint: the hot path skips FastAPI's dependency solving.
     keys: Keys = request.app.state.keys
     too_large: PayloadTooLarge | None = None
     body: bytes | None
@@ -91,4 +91,15 @@ def _declared_size(request: Request) -> int:
         return -1
 
 
-route = Route("/callbacks", receive_callback, methods=["POST"])
+async def callback_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /callbacks as a bare ASGI endpoint: the hot path skips FastAPI's routing, its
+    dependency solving and its exception layers, and answers errors through the same
+    handlers (see main.Fishhook)."""
+    request = Request(scope, receive)
+    try:
+        if request.method != "POST":
+            raise HTTPException(405, "use POST", headers={"Allow": "POST"})
+        response = await receive_callback(request)
+    except Exception as exc:
+        response = await render_error(request, exc)
+    await response(scope, receive, send)

@@ -221,3 +221,10 @@ async def test_fifty_concurrent_copies_apply_once(client):
     answers = await asyncio.gather(*(post_callback(client, task["id"], body) for _ in range(50)))
     outcomes = sorted(a.json()["outcome"] for a in answers)
     assert outcomes == ["applied"] + ["duplicate"] * 49
+
+
+async def test_callbacks_only_take_post(client):
+    answer = await client.get("/callbacks")
+    assert answer.status_code == 405
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "method_not_allowed"
