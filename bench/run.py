@@ -30,7 +30,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.migrate import upgrade
-from bench import servers
+from bench import scale, servers
 from bench.loadgen import Outcome, build_request, closed_loop, open_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,6 +223,8 @@ class Plan:
 async def main(args: argparse.Namespace) -> int:
     plan = Plan(args.tasks, args.concurrency, args.per_concurrency, args.rate, args.seconds)
     needed = plan.per_concurrency * len(plan.concurrencies) + plan.open_count
+    if args.preload:
+        plan.tasks = max(plan.tasks, needed + 2 * args.scale_count)
     if needed > plan.tasks:
         raise SystemExit(f"--tasks must be at least {needed} for these phases")
     admin_url = args.database_url or servers.embedded_admin_url()
@@ -264,6 +266,25 @@ async def main(args: argparse.Namespace) -> int:
         )
         applied = await succeeded_ids(hook.url)
         lost = len(acknowledged - applied)
+        extra = jobs[needed:]
+        scale_lines: list[str] = []
+        if args.preload:
+            rows_phases, rows_lost, line = await rows_check(hook, extra, db_url, args)
+            phases += rows_phases
+            lost += rows_lost
+            scale_lines.append(line)
+        if args.soak:
+            print(f"soak: {args.soak} callbacks ...", flush=True)
+            result = await scale.soak(hook, jobs[: plan.per_concurrency], args.soak)
+            lines = [
+                f"soak: {result['callbacks']} callbacks at {result['rps']}/s, "
+                f"{result['errors']} errors; worker RSS after 1000 -> after all:"
+            ]
+            for name, before in result["rss_after_1000"].items():
+                after = result["rss_after_all"].get(name, 0)
+                lines.append(f"  {name}: {before / 2**20:.0f} MiB -> {after / 2**20:.0f} MiB")
+            lines.append(f"  largest growth {result['max_growth']:.0%}")
+            scale_lines.append("\n".join(lines))
         rss = hook.peak_rss()
     for name, module in (("raw asyncpg", "bench.ref_raw"), ("SQLAlchemy ORM", "bench.ref_orm")):
         await load_reference_tasks(db_url, [job["task_id"] for job in jobs])
@@ -271,7 +292,34 @@ async def main(args: argparse.Namespace) -> int:
             ref_phases, _ = await drive_callbacks(name, ref, jobs, plan)
             phases += ref_phases
             rss.update({f"{name} {k}": v for k, v in ref.peak_rss().items()})
-    return report(phases, plan, acknowledged, lost, rss, args)
+    return report(phases, plan, acknowledged, lost, rss, args, scale_lines)
+
+
+async def rows_check(
+    hook: servers.Server, jobs: list[dict[str, Any]], db_url: str, args: argparse.Namespace
+) -> tuple[list[Phase], int, str]:
+    """Closed loop c=64 on the tables as they are, then again after preloading rows."""
+    half = len(jobs) // 2
+    out = []
+    lost = 0
+    for label, group in (("before preload", jobs[:half]), ("after preload", jobs[half:])):
+        if label == "after preload":
+            print(f"preloading {args.preload} tasks and deliveries ...", flush=True)
+            took = await scale.preload(db_url, args.preload)
+            print(f"preloaded in {took:.0f} s", flush=True)
+        requests = scale.callback_requests(hook, group)
+        phase = await measure(
+            "fishhook", f"c=64 {label}", hook, lambda r=requests: closed_loop(hook.url, r, 64)
+        )
+        acknowledged = [group[i]["task_id"] for i in phase.outcome.acknowledged]
+        lost += len(acknowledged) - await scale.applied_count(db_url, acknowledged)
+        out.append(phase)
+    before, after = (p.outcome.count / p.outcome.elapsed for p in out)
+    line = (
+        f"with {args.preload} rows already in tasks and deliveries: {after:.0f}/s "
+        f"against {before:.0f}/s before ({after / before - 1:+.0%})"
+    )
+    return out, lost, line
 
 
 def report(
@@ -281,6 +329,7 @@ def report(
     lost: int,
     rss: dict[str, int],
     args: argparse.Namespace,
+    scale_lines: list[str],
 ) -> int:
     rows = [p.row() for p in phases]
     columns = list(rows[0])
@@ -316,12 +365,15 @@ def report(
             "Peak RSS per process:",
             memory,
             "",
+            *[f"```\n{line}\n```" for line in scale_lines],
+            "",
             f"`{result}`",
             "",
         ]
     )
     print("\n".join(table))
     print(memory)
+    print("\n".join(scale_lines))
     Path(args.report).write_text(markdown)
     print(result, flush=True)
     if lost:
@@ -346,6 +398,11 @@ def parse_args() -> argparse.Namespace:
         "--workers", type=int, default=None, help="fishhook workers (default: its own)"
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--preload", type=int, default=0, help="rows to add, then measure again")
+    parser.add_argument(
+        "--scale-count", type=int, default=4_000, help="callbacks per preload phase"
+    )
+    parser.add_argument("--soak", type=int, default=0, help="callbacks for the memory check")
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT.md"))
     return parser.parse_args()
 

@@ -47,19 +47,29 @@ class Server:
                 pass
         return total
 
+    def rss(self) -> dict[str, int]:
+        """Current VmRSS of each worker process."""
+        return self._status_field("VmRSS:", workers_only=True)
+
     def peak_rss(self) -> dict[str, int]:
         """VmHWM of each process in the tree (the workers are what matters)."""
-        peaks = {}
+        return self._status_field("VmHWM:", workers_only=False)
+
+    def _status_field(self, field: str, *, workers_only: bool) -> dict[str, int]:
+        values = {}
         for proc in self._tree():
             try:
+                is_worker = "spawn_main" in " ".join(proc.cmdline())
                 status = Path(f"/proc/{proc.pid}/status").read_text()
-            except OSError:
+            except (OSError, psutil.Error):
                 continue
+            if workers_only and not is_worker:
+                continue
+            role = f"worker {proc.pid}" if is_worker else f"process {proc.pid}"
             for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    role = "parent" if proc.pid == self.proc.pid else f"worker {proc.pid}"
-                    peaks[role] = int(line.split()[1]) * 1024
-        return peaks
+                if line.startswith(field):
+                    values[role] = int(line.split()[1]) * 1024
+        return values
 
     def stop(self) -> None:
         if self.proc.poll() is None:
