@@ -70,6 +70,14 @@ async def claim(session: AsyncSession, key: str, print_: str, new_ref: str, ttl:
     return Claim(held.task_ref, first=False)
 
 
+async def release(session: AsyncSession, key: str, task_ref: str) -> None:
+    """Free `key` if it still names `task_ref` (inside the caller's transaction): the next
+    request with it creates a new task. A key taken over by another task is left alone."""
+    await session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.task_ref == task_ref)
+    )
+
+
 async def forget_expired(session: AsyncSession, ttl: float) -> int:
     """Drop keys older than `ttl` seconds; commits."""
     result = await session.execute(

@@ -26,6 +26,8 @@ from app.tasks.schemas import SpeechRequest, VoiceRequest
 log = logging.getLogger("fishhook.tasks")
 
 KIND_PATHS = {"voice": VOICES, "speech": TTS}
+# Answers that tell the client to try again (AceData's outage, rate limit, timeout).
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
 
 async def submit(
@@ -84,7 +86,11 @@ async def submit(
         await _mark_outcome_unknown(session, ref, unknown.task_error())
         return await get(session, ref), False
     except UpstreamError as error:
-        await _fail(session, ref, error.task_error())
+        # A 502/503/504 tells the client to retry: its Idempotency-Key must then submit
+        # afresh rather than replay this failure. A 4xx (its own mistake) stays replayed.
+        retryable = error.status in RETRYABLE_STATUSES
+        release = idempotency_key if retryable else None
+        await _fail(session, ref, error.task_error(), release_key=release)
         raise
     log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
     task = await _accepted(session, ref, task_id, answer, reconcile_after)
@@ -125,12 +131,18 @@ async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str
     await session.commit()
 
 
-async def _fail(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
+async def _fail(
+    session: AsyncSession, ref: str, error: dict[str, Any], *, release_key: str | None = None
+) -> None:
+    """Mark the task failed; with `release_key`, free that Idempotency-Key in the same
+    transaction, so no retry can see the key without the failure or the failure without it."""
     await session.execute(
         update(Task)
         .where(Task.id == ref, Task.status == "pending")
         .values(status="failed", error=error, finished_at=func.now(), updated_at=func.now())
     )
+    if release_key is not None:
+        await idempotency.release(session, release_key, ref)
     await session.commit()
 
 

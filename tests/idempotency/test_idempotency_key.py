@@ -4,6 +4,7 @@ import asyncio
 
 from sqlalchemy import text
 
+from tests.acedata_fake import fixture
 from tests.helpers import SPEECH, VOICE
 
 
@@ -69,15 +70,50 @@ async def test_a_key_is_forgotten_after_24_hours(app, client, acedata):
     assert len(acedata.sent("/fish/voices")) == 2
 
 
-async def test_a_refused_submit_is_replayed_as_its_failed_task(client, acedata):
-    acedata.answer("/fish/voices", 401, {"error": {"code": "invalid_token", "message": "no"}})
+async def test_a_submit_refused_as_the_clients_mistake_is_replayed_as_its_failed_task(
+    client, acedata
+):
+    acedata.answer("/fish/voices", 400, {"error": {"code": "bad_request", "message": "no"}})
     headers = {"Idempotency-Key": "refused"}
     first = await client.post("/v1/voices", json=VOICE, headers=headers)
-    assert first.status_code == 502
+    assert first.status_code == 400
     again = await client.post("/v1/voices", json=VOICE, headers=headers)
     assert again.json()["status"] == "failed"
-    assert again.json()["error"]["code"] == "invalid_token"
+    assert again.json()["error"]["code"] == "bad_request"
+    assert again.headers["idempotent-replayed"] == "true"
     assert len(acedata.sent("/fish/voices")) == 1
+
+
+async def test_a_retryable_failure_frees_the_key_so_the_retry_submits_afresh(client, acedata):
+    # Retry-After beyond the retry budget: fishhook gives up at once and answers 503.
+    acedata.answer("/fish/voices", 429, fixture("error_too_many_requests"), {"retry-after": "30"})
+    headers = {"Idempotency-Key": "busy-then-fine"}
+    first = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert first.status_code == 503
+    again = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert again.status_code == 202
+    assert "idempotent-replayed" not in again.headers
+    assert again.json()["status"] == "submitted"
+    assert again.json()["task_id"]
+    assert len(acedata.sent("/fish/voices")) == 2
+    tasks = {t["id"]: t["status"] for t in (await client.get("/v1/tasks")).json()["items"]}
+    assert len(tasks) == 2
+    assert tasks[again.json()["id"]] == "submitted"
+    assert sorted(tasks.values()) == ["failed", "submitted"]
+    # And the new task is what the key now replays.
+    third = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert third.json()["id"] == again.json()["id"]
+    assert third.headers["idempotent-replayed"] == "true"
+
+
+async def test_an_account_problem_502_frees_the_key_too(client, acedata):
+    acedata.answer("/fish/voices", 401, {"error": {"code": "invalid_token", "message": "no"}})
+    headers = {"Idempotency-Key": "fixed-token"}
+    assert (await client.post("/v1/voices", json=VOICE, headers=headers)).status_code == 502
+    again = await client.post("/v1/voices", json=VOICE, headers=headers)
+    assert again.status_code == 202
+    assert again.json()["status"] == "submitted"
+    assert len(acedata.sent("/fish/voices")) == 2
 
 
 async def test_an_overlong_key_is_400(client, acedata):
