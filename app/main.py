@@ -19,6 +19,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.callbacks.intake import Intake
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
+from app.dashboard.router import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.deliveries import retention
 from app.deliveries.router import router as deliveries_router
@@ -26,6 +27,7 @@ from app.deps import Keys
 from app.embedded_db import database_url
 from app.errors import install_error_handlers
 from app.log import RequestLogMiddleware, configure_logging
+from app.metrics.router import router as metrics_router
 from app.reconcile.service import Reconciler
 from app.relay.router import router as relay_router
 from app.relay.signing import secret_key
@@ -168,6 +170,8 @@ def create_app(
     app.include_router(relay_router)
     app.include_router(deliveries_router)
     app.include_router(health.router)
+    app.include_router(metrics_router)
+    app.include_router(dashboard_router)
     app.state.in_flight = InFlight()
     app.add_middleware(CancelledRequestMiddleware, in_flight=app.state.in_flight)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

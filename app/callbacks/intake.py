@@ -36,6 +36,11 @@ class Intake:
         self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
         self._writers = [asyncio.create_task(self._write_forever()) for _ in range(writers)]
 
+    @property
+    def waiting(self) -> int:
+        """Deliveries queued for a writer (/metrics)."""
+        return self._queue.qsize()
+
     async def apply(self, row: Row) -> Applied:
         """Store `row` (and apply it); returns once it is committed."""
         if self._queue.qsize() >= self._max_waiting:

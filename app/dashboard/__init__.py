@@ -1,0 +1,1 @@
+"""GET /: a server-rendered page of recent tasks and deliveries, for people."""

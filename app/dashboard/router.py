@@ -1,0 +1,16 @@
+"""GET /: the dashboard, behind the API key like /v1 when FISHHOOK_API_KEYS is set."""
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from app.dashboard import page, service
+from app.deps import ApiKeyDep, SessionDep
+from app.metrics.service import version
+
+router = APIRouter(tags=["dashboard"], dependencies=[ApiKeyDep])
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(session: SessionDep) -> HTMLResponse:
+    view = await service.overview(session)
+    return HTMLResponse(page.render(view, version()), headers=page.HEADERS)

@@ -1,0 +1,1 @@
+"""GET /metrics: Prometheus gauges from one cheap query, plus process-local ones."""
