@@ -104,22 +104,28 @@ async def submit(
 async def _accepted(
     session: AsyncSession, ref: str, task_id: str, answer: dict[str, Any], reconcile_after: float
 ) -> Task:
+    """Store AceData's acceptance. A callback may have finished the task meanwhile: then only
+    a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
+    pending = Task.status == "pending"
     task: Task | None = await session.scalar(
         update(Task)
-        .where(Task.id == ref)
+        .where(Task.id == ref, or_(pending, Task.task_id.is_(None)))
         .values(
             task_id=func.coalesce(Task.task_id, task_id),
-            status=case((Task.status == "pending", "submitted"), else_=Task.status),
             trace_id=func.coalesce(Task.trace_id, trace_id),
-            next_check_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, reconcile_after),
-            updated_at=func.now(),
+            status=case((pending, "submitted"), else_=Task.status),
+            next_check_at=case(
+                (pending, func.now() + func.make_interval(0, 0, 0, 0, 0, 0, reconcile_after)),
+                else_=Task.next_check_at,
+            ),
+            updated_at=case((pending, func.now()), else_=Task.updated_at),
         )
         .returning(Task)
+        .execution_options(populate_existing=True)
     )
     await session.commit()
-    assert task is not None
-    return task
+    return task if task is not None else await get(session, ref)
 
 
 async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:

@@ -1,10 +1,11 @@
 import json
 
 import pytest
+from sqlalchemy import text
 
 from tests.acedata_fake import fixture
 from tests.conftest import ACEDATA_TOKEN
-from tests.helpers import SPEECH, VOICE, read, submit
+from tests.helpers import SPEECH, VOICE, post_callback, read, state, submit
 
 
 async def test_voice_submit_sends_the_documented_request(client, acedata):
@@ -128,3 +129,33 @@ async def test_without_acedata_token_submits_are_refused_clearly(app, client, ac
     assert answer.status_code == 503
     assert answer.json()["code"] == "acedata_not_configured"
     assert acedata.requests == []
+
+
+async def test_acceptance_after_the_callback_finished_the_task_changes_nothing(
+    app, client, acedata
+):
+    task_id = "4c0cbd4e-8a4f-4a53-a3a2-1f1f5e1f7d21"
+    finished: list[dict] = []
+
+    async def callback_first(request):
+        url = json.loads(request.content)["callback_url"]
+        ref = url.split("task=")[1].split("&")[0]
+        body = {**fixture("voices_callback_success"), "task_id": task_id}
+        assert (await post_callback(client, ref, body)).json()["outcome"] == "applied"
+        finished.append(await state(client, ref))
+
+    acedata.before_answer = callback_first
+    acedata.answer("/fish/voices", 200, {"task_id": task_id, "trace_id": "late-trace"})
+    task = await submit(client)
+
+    assert finished[0]["status"] == "succeeded"
+    assert await state(client, task["id"]) == finished[0]
+    async with app.state.sessionmaker() as session:
+        row = (
+            await session.execute(
+                text("SELECT updated_at, finished_at, next_check_at FROM tasks WHERE id = :id"),
+                {"id": task["id"]},
+            )
+        ).one()
+    assert row.updated_at <= row.finished_at
+    assert row.next_check_at is None
