@@ -47,8 +47,10 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
-    # Reconciliation: when to ask /fish/tasks next (null: created_at + RECONCILE_AFTER),
-    # and how many times it was asked already (the backoff grows with it).
+    # Reconciliation: when to ask /fish/tasks next, and how many times it was asked already
+    # (the backoff grows with it). Set to acceptance + RECONCILE_AFTER when AceData accepts
+    # the job; null until then, and a null is never looked up (there is no AceData id to
+    # ask about): the sweep expires a task left pending instead.
     next_check_at: Mapped[datetime | None]
     checks: Mapped[int] = mapped_column(server_default=text("0"))
     # How many deliveries name this task; loaded only by reads that ask (tasks.service).

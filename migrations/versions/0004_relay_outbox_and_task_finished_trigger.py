@@ -1,7 +1,7 @@
 """relay outbox and the trigger that fills it (and NOTIFYs long-pollers) when a task finishes
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-24 15:49:00.732653
 """
 
