@@ -6,10 +6,12 @@
      +-- Conflict                 409 conflict
      +-- Unprocessable            422 (a well-formed request fishhook will not act on)
      +-- ServiceUnavailable       503 (database down, pool exhausted, upstream not configured)
+     +-- BadRequest               400 (a malformed header, cursor, ...)
      +-- UpstreamError            AceData said no, or could not be reached (see acedata.errors)
 
 Starlette's HTTPException (404 for unknown paths, 405, 413 from the body limit) and
-request validation errors are rendered the same way, so no answer is ever a bare 500.
+request validation errors are rendered the same way, so no answer is ever a bare 500;
+a value PostgreSQL refuses (sqlalchemy DataError) is 400 invalid_input, never a 500.
 """
 
 import logging
@@ -19,7 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -138,6 +140,8 @@ def is_outage(exc: BaseException) -> bool:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_refused_value(exc) and not is_outage(exc):
+        return await _refused_value(exc)
     if not is_outage(exc):
         return await _unexpected(request, exc)
     # The pool could not hand out a connection in time, or PostgreSQL is unreachable:
@@ -149,6 +153,26 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         "Service unavailable",
         "the database is unavailable or overloaded; retry shortly",
         {"Retry-After": "1"},
+    )
+
+
+def is_refused_value(exc: BaseException) -> bool:
+    """PostgreSQL refused a value (SQLSTATE class 22: a NUL character, a number out of range).
+
+    The asyncpg dialect raises these as a plain DBAPIError, not DataError, hence the code."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+async def _refused_value(exc: Exception) -> JSONResponse:
+    # The input checks should have caught it first: this is the last line of defence. The
+    # message would quote SQL and values, so neither the answer nor the log carries it.
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    log.warning("database_refused_value error=%s sqlstate=%s", type(exc).__name__, sqlstate)
+    return problem(
+        400, "invalid_input", "Bad request", "a value in the request cannot be stored or searched"
     )
 
 

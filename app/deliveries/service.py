@@ -10,7 +10,7 @@ from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, Receipt, ingest
 from app.errors import Conflict, NotFound
-from app.tasks.service import decode_cursor, encode_cursor
+from app.tasks.service import NUL, decode_cursor, encode_cursor
 
 
 async def page(
@@ -25,6 +25,9 @@ async def page(
 ) -> tuple[list[Delivery], str | None]:
     """Newest first; `task_id` is fishhook's task id or AceData's. Ids sort by arrival, so the
     cursor (the last id seen) neither repeats nor skips a delivery."""
+    if task_id and NUL in task_id:
+        # No stored id can hold one: nothing matches, as for any unknown task id.
+        return [], None
     query = select(Delivery).order_by(Delivery.id.desc()).limit(limit + 1)
     if task_id:
         query = query.where(or_(Delivery.task_ref == task_id, Delivery.task_id == task_id))
@@ -43,7 +46,7 @@ async def page(
 
 
 async def get(session: AsyncSession, delivery_id: str) -> Delivery:
-    delivery = await session.get(Delivery, delivery_id)
+    delivery = None if NUL in delivery_id else await session.get(Delivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id!r}", code="delivery_not_found")
     return delivery

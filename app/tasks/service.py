@@ -28,6 +28,8 @@ log = logging.getLogger("fishhook.tasks")
 KIND_PATHS = {"voice": VOICES, "speech": TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# PostgreSQL text cannot hold U+0000, so an id or cursor containing it names nothing.
+NUL = "\x00"
 
 
 async def submit(
@@ -172,6 +174,9 @@ def _with_delivery_count() -> Any:
 
 async def get(session: AsyncSession, id_or_task_id: str) -> Task:
     """A task by fishhook's id or by AceData's task_id."""
+    if NUL in id_or_task_id:
+        # No stored id can hold one (PostgreSQL text cannot), and the query would fail.
+        raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
     task = await session.scalar(
         select(Task)
         .where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
@@ -211,7 +216,12 @@ def encode_cursor(last_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    padded = cursor + "=" * (-len(cursor) % 4)
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest("cursor is not one this service issued", code="invalid_cursor") from None
+        # validate: other characters (a NUL, say) are refused, not silently skipped.
+        last_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        last_id = NUL
+    if not last_id or NUL in last_id:
+        raise BadRequest("cursor is not one this service issued", code="invalid_cursor")
+    return last_id
