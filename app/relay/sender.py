@@ -45,13 +45,14 @@ async def send(
         return round((time.monotonic() - started) * 1000)
 
     try:
-        target = await safety.check(url, allow_private=allow_private)
-    except safety.UnsafeURL as exc:
-        return Answer(elapsed(), error=f"unsafe_url: {exc}")
-    request_url, extra_headers, extensions = safety.pinned(target)
-    headers = {**signing.headers(key, message_id, int(time.time()), body), **extra_headers}
-    try:
+        # The address check resolves DNS, which can hang too: it counts against the timeout.
         async with asyncio.timeout(seconds):
+            try:
+                target = await safety.check(url, allow_private=allow_private)
+            except safety.UnsafeURL as exc:
+                return Answer(elapsed(), error=f"unsafe_url: {exc}")
+            request_url, extra_headers, extensions = safety.pinned(target)
+            headers = {**signing.headers(key, message_id, int(time.time()), body), **extra_headers}
             request = http.build_request(
                 "POST", request_url, content=body, headers=headers, extensions=extensions
             )

@@ -1,5 +1,6 @@
 """Relay messages in the database: claiming due ones, recording attempts, reading them back."""
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.relay.models import RelayAttempt, RelayMessage
 from app.relay.sender import Answer
+
+log = logging.getLogger("fishhook.relay")
 
 # Each claimed message gets its attempt number here, under the row lock, and is leased:
 # no other process picks it up until the attempt is recorded or the lease runs out
@@ -106,12 +109,16 @@ async def record(
         response_excerpt=answer.excerpt,
     )
     session.add(attempt)
-    await session.execute(
+    # Only while this claim is the latest: if the lease ran out and another process claimed
+    # the next attempt, that attempt owns the message's state and this one is history only.
+    result = await session.execute(
         update(RelayMessage)
-        .where(RelayMessage.id == claimed.id)
+        .where(RelayMessage.id == claimed.id, RelayMessage.attempts == claimed.number)
         .values(locked_until=None, **next_state(claimed, answer, policy))
     )
     await session.commit()
+    if not getattr(result, "rowcount", 1):
+        log.warning("relay_attempt_superseded message=%s number=%s", claimed.id, claimed.number)
     return attempt
 
 
