@@ -63,12 +63,7 @@ class Relay:
             )
             for claimed_message, result in zip(claimed, results, strict=True):
                 if isinstance(result, Exception):
-                    # Its lease runs out and another sweep tries it again.
-                    log.error(
-                        "relay_attempt_crashed message=%s error=%s",
-                        claimed_message.id,
-                        type(result).__name__,
-                    )
+                    await self._record_crash(claimed_message, result)
             total += len(claimed)
             if len(claimed) < self._settings.relay_batch:
                 break
@@ -95,17 +90,10 @@ class Relay:
             seconds=settings.relay_timeout,
             allow_private=settings.relay_allow_private,
         )
-        policy = service.Policy(
-            max_age=settings.relay_max_age,
-            delay=schedule.delay(
-                claimed.number,
-                base=settings.relay_backoff_base,
-                cap=settings.relay_backoff_max,
-                asked=answer.retry_after,
-            ),
-        )
         async with self._sessionmaker() as session:
-            recorded = await service.record(session, claimed, answer, policy, started_at)
+            recorded = await service.record(
+                session, claimed, answer, self._policy(claimed, answer), started_at
+            )
         log.info(
             "relay_attempt message=%s task=%s number=%s status=%s latency_ms=%s error=%s",
             claimed.id,
@@ -116,6 +104,36 @@ class Relay:
             answer.error,
         )
         return recorded
+
+    def _policy(self, claimed: service.Claimed, answer: sender.Answer) -> service.Policy:
+        settings = self._settings
+        return service.Policy(
+            max_age=settings.relay_max_age,
+            delay=schedule.delay(
+                claimed.number,
+                base=settings.relay_backoff_base,
+                cap=settings.relay_backoff_max,
+                asked=answer.retry_after,
+            ),
+        )
+
+    async def _record_crash(self, claimed: service.Claimed, error: Exception) -> None:
+        """Record a crashed attempt as failed, so the retry schedule and max age apply to it:
+        left unrecorded, the message would be claimed again every lease, forever."""
+        # The type only: an exception's text may quote the body, the URL or a secret.
+        reason = type(error).__name__
+        log.error("relay_attempt_crashed message=%s error=%s", claimed.id, reason)
+        answer = sender.Answer(latency_ms=0, error=f"attempt crashed: {reason}")
+        try:
+            async with self._sessionmaker() as session:
+                await service.record(
+                    session, claimed, answer, self._policy(claimed, answer), datetime.now(UTC)
+                )
+        except Exception as exc:
+            # The database is down, say: the lease runs out and a later sweep tries again.
+            log.error(
+                "relay_crash_not_recorded message=%s error=%s", claimed.id, type(exc).__name__
+            )
 
 
 def relay_client(settings: Settings) -> httpx.AsyncClient:
