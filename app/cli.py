@@ -48,13 +48,19 @@ def _start_simulator(port: int) -> subprocess.Popen[bytes]:
     return simulator
 
 
+def wants_simulator(has_token: bool, base_url: str, database_url: str | None) -> bool:
+    """Only local use (no token, default base URL, embedded database) gets the simulator: a
+    deployment that merely lacks its token must refuse submits, not return fake results."""
+    return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    use_simulator = (
-        settings.acedata_token is None and settings.acedata_base_url == DEFAULT_ACEDATA_BASE_URL
+    use_simulator = wants_simulator(
+        settings.acedata_token is not None, settings.acedata_base_url, settings.database_url
     )
     if use_simulator:
         log.warning(
@@ -62,6 +68,12 @@ def serve(args: argparse.Namespace) -> None:
             "AceData simulator on http://127.0.0.1:%s (no real voices or audio). "
             "Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
             settings.simulator_port,
+        )
+    elif settings.acedata_token is None:
+        log.error(
+            "acedata_not_configured: FISHHOOK_ACEDATA_TOKEN is not set; submits answer 503 "
+            "acedata_not_configured until it is (the simulator only starts for local use, "
+            "with the embedded database)"
         )
     if settings.database_url is None:
         log.info(
