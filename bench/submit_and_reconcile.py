@@ -1,6 +1,6 @@
-"""Measures submit latency with and without Idempotency-Key, and reconciliation cost (docs/issue-4.md).
+"""Submit latency with and without Idempotency-Key, and the cost of reconciliation sweeps.
 
-Run from the repository root: PYTHONPATH=. .venv/bin/python bench/issue4_measure.py
+Run from the repository root: .venv/bin/python -m bench.submit_and_reconcile
 (needs PostgreSQL on 127.0.0.1:5432; creates and drops its own database).
 """
 
