@@ -1,10 +1,14 @@
 """/v1 task endpoints: submit voices and speech, read tasks."""
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.deps import AceDataDep, ApiKeyDep, KeysDep, SessionDep, SettingsDep, WaitersDep
+from app.acedata.client import AceDataClient
+from app.config import Settings
+from app.deps import AceDataDep, ApiKeyDep, Keys, KeysDep, SessionDep, SettingsDep, WaitersDep
 from app.idempotency.service import check_key
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
@@ -15,58 +19,60 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
 
 
-@router.post("/voices", status_code=202)
-async def create_voice(
-    body: VoiceRequest,
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What both submit endpoints need besides their body."""
+
+    session: AsyncSession
+    acedata: AceDataClient
+    keys: Keys
+    settings: Settings
+    response: Response
+    idempotency_key: str | None
+
+
+async def _submission(
     session: SessionDep,
     acedata: AceDataDep,
     keys: KeysDep,
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> TaskOut:
+) -> Submission:
+    key = check_key(idempotency_key) if idempotency_key is not None else None
+    return Submission(session, acedata, keys, settings, response, key)
+
+
+SubmissionDep = Annotated[Submission, Depends(_submission)]
+
+
+async def _submit(kind: str, body: VoiceRequest | SpeechRequest, sub: Submission) -> TaskOut:
+    settings = sub.settings
     task, replayed = await service.submit(
-        session,
-        acedata,
-        kind="voice",
+        sub.session,
+        sub.acedata,
+        kind=kind,
         request=body,
         public_url=settings.public_url,
-        callback_secret=keys.callback_secret,
+        callback_secret=sub.keys.callback_secret,
         reconcile_after=settings.reconcile_after,
-        idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
+        idempotency_key=sub.idempotency_key,
         idempotency_ttl=settings.idempotency_ttl,
         allow_private=settings.relay_allow_private,
     )
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        sub.response.headers["Idempotent-Replayed"] = "true"
     return TaskOut.of(task)
+
+
+@router.post("/voices", status_code=202)
+async def create_voice(body: VoiceRequest, submission: SubmissionDep) -> TaskOut:
+    return await _submit("voice", body, submission)
 
 
 @router.post("/speech", status_code=202)
-async def create_speech(
-    body: SpeechRequest,
-    session: SessionDep,
-    acedata: AceDataDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> TaskOut:
-    task, replayed = await service.submit(
-        session,
-        acedata,
-        kind="speech",
-        request=body,
-        public_url=settings.public_url,
-        callback_secret=keys.callback_secret,
-        reconcile_after=settings.reconcile_after,
-        idempotency_key=check_key(idempotency_key) if idempotency_key is not None else None,
-        idempotency_ttl=settings.idempotency_ttl,
-        allow_private=settings.relay_allow_private,
-    )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return TaskOut.of(task)
+async def create_speech(body: SpeechRequest, submission: SubmissionDep) -> TaskOut:
+    return await _submit("speech", body, submission)
 
 
 @router.get("/tasks/{task_id}")

@@ -2,21 +2,10 @@
 
 import json
 
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.callbacks.batch import Row, apply_batch
 from app.ids import new_id
-
-
-@pytest.fixture
-async def engine(database_url):
-    engine = create_async_engine(database_url)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries"))
-    await engine.dispose()
 
 
 async def make_task(engine, task_id="ace-1", status="submitted", result=None):

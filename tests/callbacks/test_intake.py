@@ -6,20 +6,10 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.callbacks.intake import Intake
 from app.errors import ServiceUnavailable
 from tests.callbacks.test_batch import make_task, row
-
-
-@pytest.fixture
-async def engine(database_url):
-    engine = create_async_engine(database_url)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries"))
-    await engine.dispose()
 
 
 async def stored(engine):
