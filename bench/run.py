@@ -67,15 +67,8 @@ class Phase:
 
 
 def _postgres_cpu() -> float:
-    total = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] in ("postgres", "postmaster"):
-            try:
-                cpu = proc.cpu_times()
-                total += cpu.user + cpu.system
-            except psutil.Error:
-                pass
-    return total
+    names = ("postgres", "postmaster")
+    return servers.cpu_seconds(p for p in psutil.process_iter(["name"]) if p.info["name"] in names)
 
 
 async def measure(

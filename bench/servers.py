@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,14 +38,7 @@ class Server:
             return []
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for proc in self._tree():
-            try:
-                cpu = proc.cpu_times()
-                total += cpu.user + cpu.system
-            except psutil.Error:
-                pass
-        return total
+        return cpu_seconds(self._tree())
 
     def rss(self) -> dict[str, int]:
         """Current VmRSS of each worker process."""
@@ -79,6 +72,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def cpu_seconds(processes: Iterable[psutil.Process]) -> float:
+    """User and system CPU seconds of `processes`, skipping any that are gone."""
+    total = 0.0
+    for proc in processes:
+        try:
+            cpu = proc.cpu_times()
+            total += cpu.user + cpu.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def free_port() -> int:

@@ -6,11 +6,12 @@ from urllib.parse import parse_qs
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import pagination
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, Receipt, ingest
 from app.errors import Conflict, NotFound
-from app.tasks.service import NUL, decode_cursor, encode_cursor
+from app.pagination import NUL
 
 
 async def page(
@@ -28,7 +29,7 @@ async def page(
     if task_id and NUL in task_id:
         # No stored id can hold one: nothing matches, as for any unknown task id.
         return [], None
-    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit + 1)
+    query = select(Delivery)
     if task_id:
         query = query.where(or_(Delivery.task_ref == task_id, Delivery.task_id == task_id))
     if outcome:
@@ -37,12 +38,7 @@ async def page(
         query = query.where(Delivery.received_at >= since)
     if until:
         query = query.where(Delivery.received_at < until)
-    if cursor:
-        query = query.where(Delivery.id < decode_cursor(cursor))
-    deliveries = list(await session.scalars(query))
-    more = len(deliveries) > limit
-    deliveries = deliveries[:limit]
-    return deliveries, encode_cursor(deliveries[-1].id) if more else None
+    return await pagination.page(session, query, Delivery.id, limit=limit, cursor=cursor)
 
 
 async def get(session: AsyncSession, delivery_id: str) -> Delivery:

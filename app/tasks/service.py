@@ -1,7 +1,5 @@
 """Submitting jobs to AceData and reading tasks back."""
 
-import base64
-import binascii
 import json
 import logging
 from typing import Any
@@ -10,15 +8,17 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
+from app import pagination
 from app.acedata.client import TTS, VOICES, AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
-from app.errors import BadRequest, NotFound, ServiceUnavailable, Unprocessable
+from app.errors import NotFound, ServiceUnavailable, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
+from app.pagination import NUL
 from app.relay import safety
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
@@ -29,7 +29,6 @@ KIND_PATHS = {"voice": VOICES, "speech": TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 # PostgreSQL text cannot hold U+0000, so an id or cursor containing it names nothing.
-NUL = "\x00"
 
 
 async def submit(
@@ -196,32 +195,10 @@ async def page(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Task], str | None]:
-    """Newest first. The cursor is the last id seen: rows inserted meanwhile sort before it,
-    so paging never repeats or skips a task."""
-    query = select(Task).options(_with_delivery_count()).order_by(Task.id.desc()).limit(limit + 1)
+    """Newest first (see app/pagination.py)."""
+    query = select(Task).options(_with_delivery_count())
     if status:
         query = query.where(Task.status == status)
     if kind:
         query = query.where(Task.kind == kind)
-    if cursor:
-        query = query.where(Task.id < decode_cursor(cursor))
-    tasks = list(await session.scalars(query))
-    more = len(tasks) > limit
-    tasks = tasks[:limit]
-    return tasks, encode_cursor(tasks[-1].id) if more else None
-
-
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    padded = cursor + "=" * (-len(cursor) % 4)
-    try:
-        # validate: other characters (a NUL, say) are refused, not silently skipped.
-        last_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        last_id = NUL
-    if not last_id or NUL in last_id:
-        raise BadRequest("cursor is not one this service issued", code="invalid_cursor")
-    return last_id
+    return await pagination.page(session, query, Task.id, limit=limit, cursor=cursor)
