@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, func, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,6 +35,16 @@ def created_at_column() -> Mapped[datetime]:
     return mapped_column(server_default=func.now())
 
 
+# For every connection fishhook opens: the pool's, and the intake's and LISTEN's own.
+CONNECT_TIMEOUT = 5.0
+COMMAND_TIMEOUT = 30.0
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL as a DSN for a connection opened with asyncpg directly."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     # No pool_pre_ping: it would cost a round trip on every request. A connection that
     # died with the server is invalidated by SQLAlchemy on first use (that request gets
@@ -45,7 +55,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=3600,
-        connect_args={"timeout": 5, "command_timeout": 30},
+        connect_args={"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT},
     )
 
 

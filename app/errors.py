@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -132,11 +133,30 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation_error", "Invalid request", detail, errors=errors)
 
 
+# SQLSTATE classes of a server going away or refusing work: connection exception,
+# insufficient resources (too many connections), operator intervention (shutdown).
+_OUTAGE_SQLSTATES = ("08", "53", "57P")
+
+
 def is_outage(exc: BaseException) -> bool:
-    """PostgreSQL unreachable, or no pooled connection in time: worth a retry, not a bug."""
-    if isinstance(exc, PoolTimeout | OSError | OperationalError | InterfaceError):
+    """PostgreSQL unreachable, or no pooled connection in time: worth a retry, not a bug.
+
+    Covers SQLAlchemy's errors and, for the intake's own connections, asyncpg's."""
+    if isinstance(exc, PoolTimeout | OSError | OperationalError | InterfaceError | TimeoutError):
         return True
+    if isinstance(exc, asyncpg.InterfaceError):  # "connection is closed", and the like
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        return str(exc.sqlstate or "").startswith(_OUTAGE_SQLSTATES)
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def database_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the database is unavailable or overloaded; retry shortly",
+        code="database_unavailable",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -147,13 +167,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     # The pool could not hand out a connection in time, or PostgreSQL is unreachable:
     # tell the caller to come back rather than queueing without bound.
     log.warning("database_unavailable error=%s", type(exc).__name__)
-    return problem(
-        503,
-        "database_unavailable",
-        "Service unavailable",
-        "the database is unavailable or overloaded; retry shortly",
-        {"Retry-After": "1"},
-    )
+    return await _app_error(request, database_unavailable())
 
 
 def is_refused_value(exc: BaseException) -> bool:

@@ -74,7 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     intake = Intake(
-        engine,
+        url,
         writers=settings.intake_writers,
         max_batch=settings.intake_max_batch,
         max_waiting=settings.intake_max_waiting,
@@ -116,12 +116,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        # Requests cancelled at the shutdown timeout answer 503 before the engine closes.
+        # Callbacks still waiting learn their outcome (or 503), then every request cancelled
+        # at the shutdown timeout gets to answer before the engine closes.
+        await intake.close()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
                 await app.state.in_flight.settle()
         await background.stop()
-        await intake.close()
         await waiters.close()
         await relay_http.aclose()
         await http.aclose()

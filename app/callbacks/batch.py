@@ -2,14 +2,18 @@
 
 A batch of one is the ordinary case; under load, the deliveries of concurrent callbacks
 share one statement and one commit (see intake.py), and every caller is answered only
-after that commit.
+after that commit. Sessions run the statement inside their own transaction (`apply_batch`);
+the intake runs the same statement on its own asyncpg connections (`apply_batch_raw`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Integer, LargeBinary, Text, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # Per task, the first delivery whose task_id fits is the candidate; the task rows are locked
@@ -147,10 +151,26 @@ class Applied:
     detail: str | None
 
 
+# The same statement with asyncpg's $n placeholders, and the order its arrays go in.
+_COMPILED = _APPLY_BATCH.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+_RAW_SQL = str(_COMPILED)
+_RAW_ORDER = [_COLUMNS[name] for name in _COMPILED.positiontup or ()]
+
+
 async def apply_batch(conn: AsyncConnection | AsyncSession, rows: list[Row]) -> dict[str, Applied]:
     """Run the statement for `rows`; outcomes by delivery id. The caller commits."""
     params: dict[str, Any] = {
         name: [getattr(row, column) for row in rows] for name, column in _COLUMNS.items()
     }
-    result = await conn.execute(_APPLY_BATCH, params)
-    return {r.id: Applied(r.outcome, r.task_ref, r.detail) for r in result}
+    return _outcomes((await conn.execute(_APPLY_BATCH, params)).mappings())
+
+
+async def apply_batch_raw(conn: asyncpg.Connection, rows: list[Row]) -> dict[str, Applied]:
+    """The statement on a raw asyncpg connection outside a transaction block: one round trip,
+    and PostgreSQL commits it before answering (with synchronous_commit on, durably)."""
+    arrays = [[getattr(row, column) for row in rows] for column in _RAW_ORDER]
+    return _outcomes(await conn.fetch(_RAW_SQL, *arrays))
+
+
+def _outcomes(records: Iterable[Any]) -> dict[str, Applied]:
+    return {r["id"]: Applied(r["outcome"], r["task_ref"], r["detail"]) for r in records}

@@ -1,39 +1,61 @@
 """Group commit for live callbacks: concurrent deliveries share one statement and one commit.
 
 Each request waits for the commit that holds its delivery, so a 2xx still means committed
-(with synchronous_commit on). Under light load a batch is one delivery and costs what a
-single statement costs; under a burst, a few writers each take everything queued so far.
-A request cancelled before its batch commits (at the shutdown timeout) is answered 503, so
-its delivery must not commit: the batch is rolled back and re-run without it.
+(with synchronous_commit on). Under light load a batch is one delivery; under a burst, each
+writer takes everything queued while its last statement ran.
+
+The writers keep their own asyncpg connections, outside the pool: a batch is one round trip
+(the statement, outside a transaction block, commits before PostgreSQL answers), and a
+burst of API reads that drains the pool never holds callbacks up.
+
+Shutdown never answers 503 for a stored delivery. A request cancelled at the shutdown
+timeout before its delivery went to PostgreSQL is left out of every batch and answered 503.
+Once its statement runs, the request waits for that statement's outcome instead: `close`
+cancels a statement still running inside PostgreSQL (pg_cancel_backend) and waits for the
+answer, so a statement that committed is answered 2xx and one that was cancelled, 503.
 """
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncpg
 
-from app.callbacks.batch import Applied, Row, apply_batch
-from app.errors import ServiceUnavailable, is_outage
+from app.callbacks.batch import Applied, Row, apply_batch_raw
+from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT, asyncpg_dsn
+from app.errors import ServiceUnavailable, database_unavailable, is_outage
 
 log = logging.getLogger("fishhook.intake")
 
-_Waiting = tuple[Row, "asyncio.Future[Applied]"]
+# How long `close` waits for statements it cancelled before it gives up on them.
+CLOSE_TIMEOUT = 5.0
+
+
+@dataclass(slots=True)
+class _Waiting:
+    row: Row
+    done: "asyncio.Future[Applied]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    sent: bool = False  # its statement has gone to PostgreSQL
 
 
 class Intake:
     def __init__(
         self,
-        engine: AsyncEngine,
+        database_url: str,
         *,
         writers: int = 2,
         max_batch: int = 200,
         max_waiting: int = 5000,
     ) -> None:
-        self._engine = engine
+        self._dsn = asyncpg_dsn(database_url)
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
+        self._closing = False
+        # Writers with a statement in PostgreSQL, and the connection it runs on.
+        self._running: dict[asyncio.Task[None], asyncpg.Connection] = {}
         self._writers = [asyncio.create_task(self._write_forever()) for _ in range(writers)]
 
     @property
@@ -43,6 +65,8 @@ class Intake:
 
     async def apply(self, row: Row) -> Applied:
         """Store `row` (and apply it); returns once it is committed."""
+        if self._closing:
+            raise _shutting_down()
         if self._queue.qsize() >= self._max_waiting:
             # Queueing without bound would only turn overload into timeouts and memory.
             raise ServiceUnavailable(
@@ -50,61 +74,116 @@ class Intake:
                 code="overloaded",
                 headers={"Retry-After": "1"},
             )
-        done: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((row, done))
-        return await done
+        waiting = _Waiting(row)
+        self._queue.put_nowait(waiting)
+        try:
+            return await asyncio.shield(waiting.done)
+        except asyncio.CancelledError:
+            if not waiting.sent:
+                waiting.done.cancel()  # the writer leaves it out
+                raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return await waiting.done
 
     async def close(self) -> None:
+        """Stop the writers; a statement still running is cancelled and its outcome awaited."""
+        self._closing = True
+        running = dict(self._running)
         for writer in self._writers:
-            writer.cancel()
+            if writer not in running:
+                writer.cancel()
+        if running:
+            await _cancel_in_postgres(
+                self._dsn, [conn.get_server_pid() for conn in running.values()]
+            )
+            _, late = await asyncio.wait(running, timeout=CLOSE_TIMEOUT)
+            for writer in late:
+                writer.cancel()
         await asyncio.gather(*self._writers, return_exceptions=True)
+        while not self._queue.empty():
+            _fail([self._queue.get_nowait()], _shutting_down())
 
     async def _write_forever(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            batch = [waiting for waiting in batch if not waiting[1].cancelled()]
-            try:
-                await self._write(batch)
-            except asyncio.CancelledError:
-                _fail(batch, _shutting_down())
-                raise
-            except Exception as exc:  # answer every waiter, whatever went wrong
-                if len(batch) > 1 and not is_outage(exc):
-                    # One unstorable delivery must not fail the others that share its batch.
-                    for waiting in batch:
-                        await self._write_alone(waiting)
-                else:
-                    _fail(batch, exc)
-
-    async def _write(self, batch: list[_Waiting]) -> None:
-        while batch:
-            async with self._engine.connect() as conn:
-                outcomes = await apply_batch(conn, [row for row, _ in batch])
-                live = [waiting for waiting in batch if not waiting[1].cancelled()]
-                if len(live) == len(batch):
-                    await conn.commit()
-                    break
-                await conn.rollback()
-            batch = live
-        for row, done in batch:
-            if not done.done():
-                done.set_result(outcomes[row.id])
-
-    async def _write_alone(self, waiting: _Waiting) -> None:
-        row, done = waiting
+        me = asyncio.current_task()
+        assert me is not None
+        conn: asyncpg.Connection | None = None
         try:
-            await self._write([waiting])
+            while not self._closing:
+                batch = [await self._queue.get()]
+                try:
+                    # Requests whose bytes have already arrived get to join this batch.
+                    await asyncio.sleep(0)
+                    while len(batch) < self._max_batch and not self._queue.empty():
+                        batch.append(self._queue.get_nowait())
+                    batch = [waiting for waiting in batch if not waiting.done.cancelled()]
+                    if not batch:
+                        continue
+                    if conn is None or conn.is_closed():
+                        conn = None
+                        conn = await asyncpg.connect(
+                            self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
+                        )
+                    self._running[me] = conn
+                    await self._write(conn, batch)
+                except asyncio.CancelledError:
+                    _fail(batch, _shutting_down())
+                    raise
+                except Exception as exc:  # answer every waiter, whatever went wrong
+                    refusal = self._refusal(exc)
+                    if conn is None or refusal is not None:
+                        if conn is not None:
+                            conn.terminate()
+                            conn = None
+                        _fail(batch, refusal or _unavailable(exc))
+                    elif len(batch) > 1:
+                        # One unstorable delivery must not fail the others in its batch.
+                        for waiting in batch:
+                            await self._write_alone(conn, waiting)
+                    else:
+                        await self._write_unstorable(conn, batch[0], exc)
+                finally:
+                    self._running.pop(me, None)
+        finally:
+            if conn is not None:
+                conn.terminate()
+
+    @staticmethod
+    async def _write(conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
+        for waiting in batch:
+            waiting.sent = True
+        outcomes = await apply_batch_raw(conn, [waiting.row for waiting in batch])
+        for waiting in batch:
+            if not waiting.done.done():
+                waiting.done.set_result(outcomes[waiting.row.id])
+
+    async def _write_alone(self, conn: asyncpg.Connection, waiting: _Waiting) -> None:
+        """Retry one delivery of a failed batch."""
+        try:
+            await self._write(conn, [waiting])
         except Exception as exc:
-            if is_outage(exc):
-                _fail([waiting], exc)
-                return
-            log.warning("delivery_unstorable id=%s error=%s", row.id, type(exc).__name__)
-            try:
-                await self._write([(unstorable(row), done)])
-            except Exception as last:
-                _fail([waiting], last)
+            refusal = self._refusal(exc)
+            if refusal is not None:
+                _fail([waiting], refusal)
+            else:
+                await self._write_unstorable(conn, waiting, exc)
+
+    async def _write_unstorable(
+        self, conn: asyncpg.Connection, waiting: _Waiting, refused: Exception
+    ) -> None:
+        """PostgreSQL refused this delivery: log it as invalid, without what it refused."""
+        log.warning("delivery_unstorable id=%s error=%s", waiting.row.id, type(refused).__name__)
+        try:
+            await self._write(conn, [replace(waiting, row=unstorable(waiting.row))])
+        except Exception as exc:
+            _fail([waiting], self._refusal(exc) or exc)
+
+    def _refusal(self, exc: Exception) -> ServiceUnavailable | None:
+        """The 503 for a statement that failed for want of a database, not for its rows."""
+        if self._closing:  # close() cancelled the statement: nothing committed
+            return _shutting_down()
+        return _unavailable(exc) if is_outage(exc) else None
 
 
 def unstorable(row: Row) -> Row:
@@ -122,6 +201,22 @@ def unstorable(row: Row) -> Row:
     )
 
 
+async def _cancel_in_postgres(dsn: str, pids: list[int]) -> None:
+    try:
+        conn = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT)
+        try:
+            await conn.execute("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+        finally:
+            await conn.close()
+    except Exception as exc:  # the database is gone: the statements cannot commit either
+        log.warning("intake_cancel_failed error=%s", type(exc).__name__)
+
+
+def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    log.warning("database_unavailable error=%s", type(exc).__name__)
+    return database_unavailable()
+
+
 def _shutting_down() -> ServiceUnavailable:
     return ServiceUnavailable(
         "the service is shutting down; retry shortly",
@@ -131,6 +226,6 @@ def _shutting_down() -> ServiceUnavailable:
 
 
 def _fail(batch: list[_Waiting], exc: BaseException) -> None:
-    for _, done in batch:
-        if not done.done():
-            done.set_exception(exc)
+    for waiting in batch:
+        if not waiting.done.done():
+            waiting.done.set_exception(exc)

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 import asyncpg
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import CONNECT_TIMEOUT, asyncpg_dsn
 from app.tasks import service
 from app.tasks.models import Task
 
@@ -27,8 +27,7 @@ TERMINAL_STATUSES = ("succeeded", "failed", "expired")
 
 class Waiters:
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+        self._dsn = asyncpg_dsn(database_url)
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
         self._subscribers: list[Callable[[], None]] = []
@@ -41,7 +40,7 @@ class Waiters:
         """(Re)connect the LISTEN connection if it is down; run at startup and periodically."""
         if self.listening:
             return
-        conn = await asyncpg.connect(self._dsn, timeout=5)
+        conn = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT)
         await conn.add_listener(CHANNEL, self._notified)
         await conn.add_listener(RELAY_CHANNEL, self._relay_notified)
         self._conn = conn
