@@ -1,8 +1,11 @@
 """Group commit for live callbacks: concurrent deliveries share one statement and one commit.
 
 Each request waits for the commit that holds its delivery, so a 2xx still means committed
-(with synchronous_commit on). Under light load a batch is one delivery; under a burst, each
-writer takes everything queued while its last statement ran.
+(with synchronous_commit on). Under light load a batch is one delivery; under a burst, a
+batch is everything that arrived while the last statement ran. One writer does the work:
+two statements at once would only halve both batches (and measured slower). The others
+stand by, and take batches only while as many statements have run for STALL (waiting on
+a row lock, say), so one stuck statement never holds up a worker's other callbacks.
 
 The writers keep their own asyncpg connections, outside the pool: a batch is one round trip
 (the statement, outside a transaction block, commits before PostgreSQL answers), and a
@@ -29,6 +32,8 @@ log = logging.getLogger("fishhook.intake")
 
 # How long `close` waits for statements it cancelled before it gives up on them.
 CLOSE_TIMEOUT = 5.0
+# A statement running this long no longer holds the next batch back.
+STALL = 0.1
 
 
 @dataclass(slots=True)
@@ -54,9 +59,9 @@ class Intake:
         self._max_waiting = max_waiting
         self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
         self._closing = False
-        # Writers with a statement in PostgreSQL, and the connection it runs on.
-        self._running: dict[asyncio.Task[None], asyncpg.Connection] = {}
-        self._writers = [asyncio.create_task(self._write_forever()) for _ in range(writers)]
+        # Writers with a statement in PostgreSQL: the connection it runs on, when it started.
+        self._running: dict[asyncio.Task[None], tuple[asyncpg.Connection, float]] = {}
+        self._writers = [asyncio.create_task(self._write_forever(rank)) for rank in range(writers)]
 
     @property
     def waiting(self) -> int:
@@ -95,9 +100,8 @@ class Intake:
             if writer not in running:
                 writer.cancel()
         if running:
-            await _cancel_in_postgres(
-                self._dsn, [conn.get_server_pid() for conn in running.values()]
-            )
+            pids = [conn.get_server_pid() for conn, _ in running.values()]
+            await _cancel_in_postgres(self._dsn, pids)
             _, late = await asyncio.wait(running, timeout=CLOSE_TIMEOUT)
             for writer in late:
                 writer.cancel()
@@ -105,14 +109,17 @@ class Intake:
         while not self._queue.empty():
             _fail([self._queue.get_nowait()], _shutting_down())
 
-    async def _write_forever(self) -> None:
+    async def _write_forever(self, rank: int) -> None:
         me = asyncio.current_task()
         assert me is not None
         conn: asyncpg.Connection | None = None
         try:
             while not self._closing:
-                batch = [await self._queue.get()]
+                if rank:
+                    await self._stand_by(rank)
+                batch: list[_Waiting] = []
                 try:
+                    batch.append(await self._queue.get())
                     # Requests whose bytes have already arrived get to join this batch.
                     await asyncio.sleep(0)
                     while len(batch) < self._max_batch and not self._queue.empty():
@@ -125,7 +132,7 @@ class Intake:
                         conn = await asyncpg.connect(
                             self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
                         )
-                    self._running[me] = conn
+                    self._running[me] = (conn, asyncio.get_running_loop().time())
                     await self._write(conn, batch)
                 except asyncio.CancelledError:
                     _fail(batch, _shutting_down())
@@ -148,6 +155,15 @@ class Intake:
         finally:
             if conn is not None:
                 conn.terminate()
+
+    async def _stand_by(self, stalled: int) -> None:
+        """Return once `stalled` statements have each been running for STALL."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if sum(now - started >= STALL for _, started in self._running.values()) >= stalled:
+                return
+            await asyncio.sleep(STALL / 2)
 
     @staticmethod
     async def _write(conn: asyncpg.Connection, batch: list[_Waiting]) -> None:

@@ -100,6 +100,23 @@ async def test_a_dropped_connection_is_replaced_without_failing_a_callback(engin
     assert len(await stored(engine)) == 2
 
 
+async def test_a_stuck_statement_does_not_hold_up_other_callbacks(engine, database_url):
+    ref = await make_task(engine, "ace-1")
+    other = await make_task(engine, "ace-2")
+    intake = Intake(database_url, writers=2)
+    async with engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": ref})
+        stuck = asyncio.ensure_future(intake.apply(row(ref, "ace-1")))
+        await asyncio.sleep(0.2)
+        # The next batch waits for the running statement only until it has run for STALL.
+        async with asyncio.timeout(2):
+            assert (await intake.apply(row(other, "ace-2"))).outcome == "applied"
+        assert not stuck.done()
+        await holder.rollback()
+    assert (await stuck).outcome == "applied"
+    await intake.close()
+
+
 async def test_an_unstorable_delivery_does_not_fail_its_batch(engine, database_url):
     ref = await make_task(engine, "ace-1")
     good = row(ref, "ace-1")
