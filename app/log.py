@@ -1,8 +1,8 @@
 """Logging, configured once: `event key=value` lines, each with the request id it belongs to."""
 
 import logging
+import os
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,7 +49,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        rid = _header(scope, b"x-request-id") or os.urandom(16).hex()
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500

@@ -20,8 +20,12 @@ def redact_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return kept
 
 
-def redact_query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    return parse_qsl(query, keep_blank_values=True)
+
+
+def redact_query(query: str | list[tuple[str, str]]) -> str:
+    pairs = query_pairs(query) if isinstance(query, str) else query
     kept = [(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
     return _storable(urlencode(kept))
 

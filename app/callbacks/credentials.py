@@ -23,3 +23,10 @@ def verify(secret: bytes, task_ref: str | None, token: str | None) -> bool:
     if not task_ref or not token:
         return False
     return hmac.compare_digest(token_for(secret, task_ref).encode(), token.encode())
+
+
+def read(pairs: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """(task_ref, token) from a callback's query; a repeated parameter counts by its last value,
+    for live callbacks and replays alike."""
+    found = dict(pairs)
+    return found.get(TASK_PARAM), found.get(TOKEN_PARAM)

@@ -12,7 +12,7 @@ from app.callbacks.intake import Intake
 from app.callbacks.service import Inbound, Receipt
 from app.deps import Keys
 from app.errors import PayloadTooLarge, problem, render_error
-from app.redaction import redact_headers, redact_query
+from app.redaction import query_pairs, redact_headers, redact_query
 
 _REFUSALS: dict[str, tuple[int, str, str]] = {
     "unauthenticated": (401, "invalid_credential", "Callback credential missing or wrong"),
@@ -29,20 +29,19 @@ async def receive_callback(request: Request) -> JSONResponse:
         body = await request.body()
     except PayloadTooLarge as exc:
         body, too_large = None, exc
-    params = request.query_params
-    task_ref = params.get(credentials.TASK_PARAM)
+    # The query string straight from the scope: request.url would build a whole URL.
+    pairs = query_pairs(request.scope["query_string"].decode("latin-1"))
+    task_ref, token = credentials.read(pairs)
     inbound = Inbound(
         source="callback",
         method=request.method,
-        query=redact_query(request.url.query),
+        query=redact_query(pairs),
         headers=redact_headers(request.scope["headers"]),
         body=body,
         body_size=len(body) if body is not None else _declared_size(request),
         remote_addr=request.client.host if request.client else None,
     )
-    authenticated = credentials.verify(
-        keys.callback_secret, task_ref, params.get(credentials.TOKEN_PARAM)
-    )
+    authenticated = credentials.verify(keys.callback_secret, task_ref, token)
     wrong_type = _not_json(request.headers.get("content-type"))
     row = service.to_row(
         inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type

@@ -7,7 +7,7 @@ in the log and changes nothing.
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,7 +116,15 @@ def to_row(
         result = read_result(parsed.payload)
         if result is None:
             problem = "body carries neither a result nor an error"
-    row = Row(
+    fixed = "unauthenticated" if not authenticated else "invalid" if result is None else None
+    status = text = output = error = trace_id = None
+    if result is not None:
+        assert parsed.payload is not None and inbound.body is not None
+        status, text = result.status, _json_text(inbound.body, parsed.payload)
+        output, error = _json_or_none(result.output), _json_or_none(result.error)
+        trace = parsed.payload.get("trace_id")
+        trace_id = trace if isinstance(trace, str) else None
+    return Row(
         id=new_id("dlv"),
         source=inbound.source,
         remote_addr=inbound.remote_addr,
@@ -126,30 +134,20 @@ def to_row(
         body=inbound.body,
         body_size=inbound.body_size,
         task_id=parsed.task_id,
-        task_ref=task_ref,
-        fixed=None,
-        detail=None,
-        status=None,
-        result=None,
-        output=None,
-        error=None,
-        trace_id=None,
+        task_ref=task_ref if authenticated else None,
+        fixed=fixed,
+        detail=problem if fixed == "invalid" else None,
+        status=status,
+        result=text,
+        output=output,
+        error=error,
+        trace_id=trace_id,
         replay_of=inbound.replay_of,
     )
-    if not authenticated:
-        return replace(row, task_ref=None, fixed="unauthenticated")
-    if result is None:
-        return replace(row, fixed="invalid", detail=problem)
-    assert parsed.payload is not None and inbound.body is not None
-    trace_id = parsed.payload.get("trace_id")
-    return replace(
-        row,
-        status=result.status,
-        result=_json_text(inbound.body, parsed.payload),
-        output=json.dumps(result.output) if result.output is not None else None,
-        error=json.dumps(result.error) if result.error is not None else None,
-        trace_id=trace_id if isinstance(trace_id, str) else None,
-    )
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
 
 
 def _json_text(body: bytes, payload: dict[str, Any]) -> str:

@@ -1,7 +1,6 @@
 """Reading the deliveries log and replaying a stored delivery through callbacks.service.ingest."""
 
 from datetime import datetime
-from urllib.parse import parse_qs
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +11,7 @@ from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, Receipt, ingest
 from app.errors import Conflict, NotFound
 from app.pagination import NUL
+from app.redaction import query_pairs
 
 
 async def page(
@@ -77,5 +77,5 @@ async def replay(session: AsyncSession, delivery_id: str) -> Receipt:
 
 
 def _task_param(query: str) -> str | None:
-    values = parse_qs(query).get(credentials.TASK_PARAM)
-    return values[0] if values else None
+    task_ref, _ = credentials.read(query_pairs(query))
+    return task_ref

@@ -228,3 +228,14 @@ async def test_callbacks_only_take_post(client):
     assert answer.status_code == 405
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "method_not_allowed"
+
+
+def test_live_callbacks_and_replays_read_a_repeated_task_parameter_alike():
+    from app.callbacks import credentials
+    from app.deliveries.service import _task_param
+    from app.redaction import query_pairs, redact_query
+
+    query = "task=tsk_first&task=tsk_last&token=t0k"
+    assert credentials.read(query_pairs(query)) == ("tsk_last", "t0k")
+    # A replay reads the stored, redacted query: it must name the task the live check used.
+    assert _task_param(redact_query(query)) == "tsk_last"
