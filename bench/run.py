@@ -3,11 +3,14 @@
 1. A fresh database (BENCH_DATABASE_URL, an admin URL to a server; else an embedded one).
 2. The AceData simulator (callbacks switched off) and `fishhook serve` as in production.
 3. N tasks submitted through the API (this measures the submit path too).
-4. Their callbacks, real fixture-shaped bodies to the real per-task URLs: closed loop at a
-   few concurrencies, then open loop at a fixed rate; then GET /v1/tasks/{id} under load.
+4. Their callbacks, real fixture-shaped bodies to the real per-task URLs, to fishhook and to
+   the two reference receivers (raw asyncpg upsert; SQLAlchemy ORM), all three running side
+   by side: closed loop at a few concurrencies, in interleaved rounds (each round sends every
+   receiver the same callbacks, in a rotating order), so that drift on a shared machine hits
+   all three alike; then open loop at a fixed rate; then GET /v1/tasks/{id} under load.
 5. Every 2xx-answered callback checked through the API: `lost` must be 0.
-6. The same callbacks against the reference receivers (raw asyncpg upsert; SQLAlchemy ORM).
-Prints a table, a final `RESULT ...` line, and writes bench/REPORT.md.
+Throughput is the median of the rounds. Prints a table, a final `RESULT ...` line, and
+writes bench/REPORT.md.
 """
 
 import argparse
@@ -16,9 +19,11 @@ import json
 import os
 import platform
 import secrets
+import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,29 +45,44 @@ JSON = {"Content-Type": "application/json"}
 
 @dataclass
 class Phase:
+    """One receiver under one load, over one or more rounds."""
+
     receiver: str
     name: str
-    outcome: Outcome
-    server_cpu: float  # CPU seconds of the receiver's processes
+    outcomes: list[Outcome]
+    server_cpu: float  # CPU seconds of the receiver's processes, all rounds
     postgres_cpu: float
     loadgen_cpu: float
 
+    @property
+    def rps(self) -> float:
+        """The median round's requests per second."""
+        return statistics.median(o.count / o.elapsed for o in self.outcomes if o.elapsed)
+
     def row(self) -> dict[str, Any]:
-        o = self.outcome
-        wall = o.elapsed * (os.cpu_count() or 1)
+        latencies = sorted(t for o in self.outcomes for t in o.latencies)
+        wall = sum(o.elapsed for o in self.outcomes) * (os.cpu_count() or 1)
+
+        def percentile(p: float) -> float:
+            return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+        def share(seconds: float) -> str:
+            return f"{seconds / wall:.0%}" if wall else "-"
+
         return {
             "receiver": self.receiver,
             "phase": self.name,
-            "requests": o.count,
-            "rps": round(o.count / o.elapsed) if o.elapsed else 0,
-            "p50_ms": round(o.percentile(50) * 1000, 1),
-            "p90_ms": round(o.percentile(90) * 1000, 1),
-            "p99_ms": round(o.percentile(99) * 1000, 1),
-            "max_ms": round(max(o.latencies, default=0) * 1000, 1),
-            "errors": o.errors + o.non_2xx,
-            "cpu_server": f"{self.server_cpu / wall:.0%}" if wall else "-",
-            "cpu_postgres": f"{self.postgres_cpu / wall:.0%}" if wall else "-",
-            "cpu_loadgen": f"{self.loadgen_cpu / wall:.0%}" if wall else "-",
+            "rounds": len(self.outcomes),
+            "requests": len(latencies),
+            "rps": round(self.rps),
+            "p50_ms": round(percentile(50), 1),
+            "p90_ms": round(percentile(90), 1),
+            "p99_ms": round(percentile(99), 1),
+            "max_ms": round(latencies[-1] * 1000, 1),
+            "errors": sum(o.errors + o.non_2xx for o in self.outcomes),
+            "cpu_server": share(self.server_cpu),
+            "cpu_postgres": share(self.postgres_cpu),
+            "cpu_loadgen": share(self.loadgen_cpu),
         }
 
 
@@ -72,21 +92,34 @@ def _postgres_cpu() -> float:
 
 
 async def measure(
-    receiver: str, name: str, server: servers.Server, run: Callable[[], Any]
+    receiver: str, name: str, server: servers.Server, run: Callable[[], Awaitable[Outcome]]
 ) -> Phase:
     server_before, pg_before, gen_before = (
         server.cpu_seconds(),
         _postgres_cpu(),
         time.process_time(),
     )
-    outcome: Outcome = await run()
+    outcome = await run()
     return Phase(
         receiver,
         name,
-        outcome,
+        [outcome],
         server.cpu_seconds() - server_before,
         _postgres_cpu() - pg_before,
         time.process_time() - gen_before,
+    )
+
+
+def merge(phases: list[Phase]) -> Phase:
+    """The rounds of one receiver under one load, as one phase."""
+    first = phases[0]
+    return Phase(
+        first.receiver,
+        first.name,
+        [o for p in phases for o in p.outcomes],
+        sum(p.server_cpu for p in phases),
+        sum(p.postgres_cpu for p in phases),
+        sum(p.loadgen_cpu for p in phases),
     )
 
 
@@ -149,6 +182,13 @@ async def prepare_database(admin_url: str) -> str:
     return url
 
 
+async def drop_database(admin_url: str, url: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    await engine.dispose()
+
+
 async def load_reference_tasks(url: str, task_ids: list[str]) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
@@ -162,41 +202,64 @@ async def load_reference_tasks(url: str, task_ids: list[str]) -> None:
     await engine.dispose()
 
 
-def slices(items: list[Any], sizes: list[int]) -> list[list[Any]]:
-    out, start = [], 0
-    for size in sizes:
-        out.append(items[start : start + size])
-        start += size
-    return out
+RECEIVERS = ("fishhook", "raw asyncpg", "SQLAlchemy ORM")
+
+
+def load(phase: Phase) -> int:
+    """The concurrency of a closed-loop phase ("closed c=64"); 0 for any other."""
+    return int(phase.name.split("=")[1]) if phase.name.startswith("closed") else 0
+
+
+def target(receiver: str, server: servers.Server, job: dict[str, Any]) -> bytes:
+    path = job["callback_url"] if receiver == "fishhook" else "/callback"
+    return build_request("POST", server.url + path, job["body"], JSON)
 
 
 async def drive_callbacks(
-    receiver: str, server: servers.Server, jobs: list[dict[str, Any]], plan: "Plan"
+    receivers: dict[str, servers.Server], jobs: list[dict[str, Any]], plan: "Plan"
 ) -> tuple[list[Phase], set[str]]:
-    """The callback phases against one receiver; returns them and the acknowledged task_ids."""
-    phases: list[Phase] = []
+    """Closed-loop rounds, then the open loop, against every receiver; returns the phases and
+    the task_ids fishhook acknowledged. Each (round, concurrency) step sends every receiver
+    the same callbacks (each stores them in its own tables), in a rotating order."""
+    rounds: dict[tuple[str, str], list[Phase]] = {}
     acknowledged: set[str] = set()
-    groups = slices(jobs, [plan.per_concurrency] * len(plan.concurrencies) + [plan.open_count])
-    for concurrency, group in zip([*plan.concurrencies, None], groups, strict=True):
-        requests = []
-        for job in group:
-            target = job["callback_url"] if receiver == "fishhook" else "/callback"
-            requests.append(build_request("POST", server.url + target, job["body"], JSON))
-        if concurrency is None:
-            name = f"open {plan.rate}/s"
-            phase = await measure(
-                receiver, name, server, lambda r=requests: open_loop(server.url, r, plan.rate)
-            )
-        else:
-            name = f"closed c={concurrency}"
-            phase = await measure(
-                receiver,
-                name,
-                server,
-                lambda r=requests, c=concurrency: closed_loop(server.url, r, c),
-            )
-        acknowledged.update(group[i]["task_id"] for i in phase.outcome.acknowledged)
+    cursor = 0
+    step = 0
+    for _ in range(plan.rounds):
+        for concurrency in plan.concurrencies:
+            group = jobs[cursor : cursor + plan.per_concurrency]
+            cursor += len(group)
+            names = list(receivers)
+            names = names[step % len(names) :] + names[: step % len(names)]
+            step += 1
+            for receiver in names:
+                server = receivers[receiver]
+                requests = [target(receiver, server, job) for job in group]
+                name = f"closed c={concurrency}"
+                phase = await measure(
+                    receiver,
+                    name,
+                    server,
+                    lambda s=server, r=requests, c=concurrency: closed_loop(s.url, r, c),
+                )
+                rounds.setdefault((receiver, name), []).append(phase)
+                if receiver == "fishhook":
+                    acknowledged.update(group[i]["task_id"] for i in phase.outcomes[0].acknowledged)
+    phases = [merge(group) for group in rounds.values()]
+    group = jobs[cursor : cursor + plan.open_count]
+    for receiver, server in receivers.items():
+        requests = [target(receiver, server, job) for job in group]
+        phase = await measure(
+            receiver,
+            f"open {plan.rate}/s",
+            server,
+            lambda s=server, r=requests: open_loop(s.url, r, plan.rate),
+        )
+        if receiver == "fishhook":
+            acknowledged.update(group[i]["task_id"] for i in phase.outcomes[0].acknowledged)
         phases.append(phase)
+    # Grouped by receiver for the table: closed loop by concurrency, then the open loop.
+    phases.sort(key=lambda p: (RECEIVERS.index(p.receiver), p.name.startswith("open"), load(p)))
     return phases, acknowledged
 
 
@@ -204,6 +267,7 @@ async def drive_callbacks(
 class Plan:
     tasks: int
     concurrencies: list[int]
+    rounds: int
     per_concurrency: int
     rate: int
     seconds: int
@@ -212,19 +276,33 @@ class Plan:
     def open_count(self) -> int:
         return self.rate * self.seconds
 
+    @property
+    def needed(self) -> int:
+        return self.rounds * len(self.concurrencies) * self.per_concurrency + self.open_count
+
 
 async def main(args: argparse.Namespace) -> int:
-    plan = Plan(args.tasks, args.concurrency, args.per_concurrency, args.rate, args.seconds)
-    needed = plan.per_concurrency * len(plan.concurrencies) + plan.open_count
+    plan = Plan(
+        args.tasks, args.concurrency, args.rounds, args.per_concurrency, args.rate, args.seconds
+    )
     if args.preload:
-        plan.tasks = max(plan.tasks, needed + 2 * args.scale_count)
-    if needed > plan.tasks:
-        raise SystemExit(f"--tasks must be at least {needed} for these phases")
+        plan.tasks = max(plan.tasks, plan.needed + 2 * args.scale_count)
+    if plan.needed > plan.tasks:
+        raise SystemExit(f"--tasks must be at least {plan.needed} for these phases")
     admin_url = args.database_url or servers.embedded_admin_url()
     db_url = await prepare_database(admin_url)
     print(f"database: {make_url(db_url).render_as_string(hide_password=True)}", flush=True)
+    try:
+        return await run(plan, db_url, args)
+    finally:
+        await drop_database(admin_url, db_url)
+
+
+async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
     phases: list[Phase] = []
-    with servers.simulator() as sim_url, servers.fishhook(db_url, sim_url, args.workers) as hook:
+    with ExitStack() as stack:
+        sim_url = stack.enter_context(servers.simulator())
+        hook = stack.enter_context(servers.fishhook(db_url, sim_url, args.workers))
         async with httpx.AsyncClient(base_url=sim_url, timeout=60) as sim:
             await sim.post("/_sim/rules", json={"endpoint": "*", "callback": {"mode": "never"}})
             print(f"submitting {plan.tasks} tasks ...", flush=True)
@@ -245,9 +323,15 @@ async def main(args: argparse.Namespace) -> int:
                     "body": callback_body(kind, record["id"], n),
                 }
             )
+        await load_reference_tasks(db_url, [job["task_id"] for job in jobs])
+        receivers = {
+            "fishhook": hook,
+            "raw asyncpg": stack.enter_context(servers.reference("bench.ref_raw", db_url)),
+            "SQLAlchemy ORM": stack.enter_context(servers.reference("bench.ref_orm", db_url)),
+        }
         print(f"{len(jobs)} tasks accepted; sending callbacks ...", flush=True)
-        hook_phases, acknowledged = await drive_callbacks("fishhook", hook, jobs, plan)
-        phases += hook_phases
+        callback_phases, acknowledged = await drive_callbacks(receivers, jobs, plan)
+        phases += callback_phases
         reads = [
             build_request("GET", f"{hook.url}/v1/tasks/{job['task_id']}")
             for job in jobs[: args.reads]
@@ -259,10 +343,10 @@ async def main(args: argparse.Namespace) -> int:
         )
         applied = await succeeded_ids(hook.url)
         lost = len(acknowledged - applied)
-        extra = jobs[needed:]
+        extra = jobs[plan.needed :]
         scale_lines: list[str] = []
         if args.preload:
-            rows_phases, rows_lost, line = await rows_check(hook, extra, db_url, args)
+            rows_phases, rows_lost, line = await rows_check(receivers, extra, db_url, args)
             phases += rows_phases
             lost += rows_lost
             scale_lines.append(line)
@@ -278,21 +362,25 @@ async def main(args: argparse.Namespace) -> int:
                 lines.append(f"  {name}: {before / 2**20:.0f} MiB -> {after / 2**20:.0f} MiB")
             lines.append(f"  largest growth {result['max_growth']:.0%}")
             scale_lines.append("\n".join(lines))
-        rss = hook.peak_rss()
-    for name, module in (("raw asyncpg", "bench.ref_raw"), ("SQLAlchemy ORM", "bench.ref_orm")):
-        await load_reference_tasks(db_url, [job["task_id"] for job in jobs])
-        with servers.reference(module, db_url) as ref:
-            ref_phases, _ = await drive_callbacks(name, ref, jobs, plan)
-            phases += ref_phases
-            rss.update({f"{name} {k}": v for k, v in ref.peak_rss().items()})
+        rss = {}
+        for receiver, server in receivers.items():
+            prefix = "" if receiver == "fishhook" else f"{receiver} "
+            rss.update({f"{prefix}{k}": v for k, v in server.peak_rss().items()})
     return report(phases, plan, acknowledged, lost, rss, args, scale_lines)
 
 
 async def rows_check(
-    hook: servers.Server, jobs: list[dict[str, Any]], db_url: str, args: argparse.Namespace
+    receivers: dict[str, servers.Server],
+    jobs: list[dict[str, Any]],
+    db_url: str,
+    args: argparse.Namespace,
 ) -> tuple[list[Phase], int, str]:
-    """Closed loop c=64 on the tables as they are, then again after preloading rows."""
+    """Closed loop c=64 on the tables as they are, then again after preloading rows into
+    fishhook's tables. The raw receiver runs beside it each time, on tables that do not
+    grow: its change is the machine's drift, which the corrected figure takes out."""
     half = len(jobs) // 2
+    hook = receivers["fishhook"]
+    raw = receivers["raw asyncpg"]
     out = []
     lost = 0
     for label, group in (("before preload", jobs[:half]), ("after preload", jobs[half:])):
@@ -300,17 +388,26 @@ async def rows_check(
             print(f"preloading {args.preload} tasks and deliveries ...", flush=True)
             took = await scale.preload(db_url, args.preload)
             print(f"preloaded in {took:.0f} s", flush=True)
-        requests = scale.callback_requests(hook, group)
-        phase = await measure(
-            "fishhook", f"c=64 {label}", hook, lambda r=requests: closed_loop(hook.url, r, 64)
-        )
-        acknowledged = [group[i]["task_id"] for i in phase.outcome.acknowledged]
-        lost += len(acknowledged) - await scale.applied_count(db_url, acknowledged)
-        out.append(phase)
-    before, after = (p.outcome.count / p.outcome.elapsed for p in out)
+        for receiver, server in (("fishhook", hook), ("raw asyncpg", raw)):
+            requests = [target(receiver, server, job) for job in group]
+            phase = await measure(
+                receiver,
+                f"c=64 {label}",
+                server,
+                lambda s=server, r=requests: closed_loop(s.url, r, 64),
+            )
+            if receiver == "fishhook":
+                acknowledged = [group[i]["task_id"] for i in phase.outcomes[0].acknowledged]
+                lost += len(acknowledged) - await scale.applied_count(db_url, acknowledged)
+            out.append(phase)
+    hook_before, raw_before, hook_after, raw_after = (p.rps for p in out)
+    change = hook_after / hook_before
+    drift = raw_after / raw_before
     line = (
-        f"with {args.preload} rows already in tasks and deliveries: {after:.0f}/s "
-        f"against {before:.0f}/s before ({after / before - 1:+.0%})"
+        f"with {args.preload} rows already in tasks and deliveries: {hook_after:.0f}/s "
+        f"against {hook_before:.0f}/s before ({change - 1:+.0%}); the raw receiver beside it, "
+        f"on tables that did not grow: {raw_after:.0f}/s against {raw_before:.0f}/s "
+        f"({drift - 1:+.0%}); corrected for that drift: {change / drift - 1:+.0%}"
     )
     return out, lost, line
 
@@ -329,17 +426,27 @@ def report(
     table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     table += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
 
-    def best_rps(receiver: str) -> int:
-        return max(
-            r["rps"] for r in rows if r["receiver"] == receiver and r["phase"].startswith("closed")
+    closed = {(p.receiver, p.name): p.rps for p in phases if p.name.startswith("closed")}
+    loads = [p.name for p in phases if p.receiver == "fishhook" and p.name.startswith("closed")]
+    ratios = [
+        "| load | fishhook/s | raw asyncpg/s | ORM/s | vs raw | vs ORM |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in loads:
+        hook_, raw_, orm_ = (closed[(r, name)] for r in RECEIVERS)
+        ratios.append(
+            f"| {name} | {hook_:.0f} | {raw_:.0f} | {orm_:.0f} | {hook_ / raw_:.2f} | {hook_ / orm_:.2f} |"
         )
 
-    hook, raw, orm = best_rps("fishhook"), best_rps("raw asyncpg"), best_rps("SQLAlchemy ORM")
+    def best_rps(receiver: str) -> float:
+        return max(rps for (r, _), rps in closed.items() if r == receiver)
+
+    hook, raw, orm = (best_rps(r) for r in RECEIVERS)
     open_row = next(
         r for r in rows if r["receiver"] == "fishhook" and r["phase"].startswith("open")
     )
     result = (
-        f"RESULT callbacks_rps={hook} ratio_raw={hook / raw:.2f} ratio_orm={hook / orm:.2f} "
+        f"RESULT callbacks_rps={hook:.0f} ratio_raw={hook / raw:.2f} ratio_orm={hook / orm:.2f} "
         f"p99_ms_at_{plan.rate}rps={open_row['p99_ms']} errors_at_{plan.rate}rps={open_row['errors']} "
         f"acknowledged={len(acknowledged)} lost={lost}"
     )
@@ -350,10 +457,16 @@ def report(
             f"# fishhook benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             "",
             f"Machine: {machine}. Load generator, receivers and PostgreSQL share it.",
-            f"Tasks: {plan.tasks}; closed loop {plan.per_concurrency} callbacks per concurrency; "
-            f"open loop {plan.rate}/s for {plan.seconds} s. CPU shares are of the whole machine.",
+            f"Tasks: {plan.tasks}; closed loop: {plan.rounds} interleaved rounds of "
+            f"{plan.per_concurrency} callbacks per concurrency and receiver (rps is the median "
+            f"round); open loop {plan.rate}/s for {plan.seconds} s. CPU shares are of the whole "
+            "machine.",
             "",
             *table,
+            "",
+            "Closed-loop throughput, median of the rounds, and fishhook's ratio to each reference:",
+            "",
+            *ratios,
             "",
             "Peak RSS per process:",
             memory,
@@ -365,6 +478,7 @@ def report(
         ]
     )
     print("\n".join(table))
+    print("\n".join(ratios))
     print(memory)
     print("\n".join(scale_lines))
     Path(args.report).write_text(markdown)
@@ -383,9 +497,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--concurrency", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64]
     )
-    parser.add_argument("--per-concurrency", type=int, default=4_000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved closed-loop rounds")
+    parser.add_argument("--per-concurrency", type=int, default=2_000, help="callbacks per round")
     parser.add_argument("--rate", type=int, default=1_000, help="open-loop callbacks per second")
-    parser.add_argument("--seconds", type=int, default=10, help="open-loop duration")
+    parser.add_argument("--seconds", type=int, default=8, help="open-loop duration")
     parser.add_argument("--reads", type=int, default=5_000, help="GET /v1/tasks/{id} requests")
     parser.add_argument(
         "--workers", type=int, default=None, help="fishhook workers (default: its own)"
