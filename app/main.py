@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -113,9 +114,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.delivery_prune_interval,
         lambda: retention.prune(sessionmaker, settings.delivery_retention_days),
     )
+    # What startup built (routes, schemas, metadata) lives as long as the worker: take it out
+    # of the collector's way. A full collection walked it all, pausing a worker 67-79 ms.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()  # collectable again once this app is gone (tests build many)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled
         # at the shutdown timeout gets to answer before the engine closes.
         await intake.close()

@@ -498,9 +498,9 @@ def parse_args() -> argparse.Namespace:
         "--concurrency", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64]
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved closed-loop rounds")
-    parser.add_argument("--per-concurrency", type=int, default=2_000, help="callbacks per round")
+    parser.add_argument("--per-concurrency", type=int, default=1_600, help="callbacks per round")
     parser.add_argument("--rate", type=int, default=1_000, help="open-loop callbacks per second")
-    parser.add_argument("--seconds", type=int, default=8, help="open-loop duration")
+    parser.add_argument("--seconds", type=int, default=10, help="open-loop duration")
     parser.add_argument("--reads", type=int, default=5_000, help="GET /v1/tasks/{id} requests")
     parser.add_argument(
         "--workers", type=int, default=None, help="fishhook workers (default: its own)"
