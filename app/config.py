@@ -6,9 +6,19 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
 
 DEFAULT_ACEDATA_BASE_URL = "https://api.acedata.cloud"
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "changethis", "whsec_changeme"})
+
+
+def asyncpg_url(value: str) -> str:
+    """postgres:// and postgresql:// URLs (as hosting providers hand them out) mean asyncpg,
+    the one driver fishhook ships; any other driver is refused by name."""
+    url = make_url(value)
+    if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
+        raise ValueError(f"must be a postgresql+asyncpg:// URL, not {url.drivername}://")
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
@@ -79,6 +89,11 @@ class Settings(BaseSettings):
             if len(secret) < 16 or secret.lower() in _PLACEHOLDERS:
                 raise ValueError("must be a real secret of at least 16 characters")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def use_asyncpg(cls, value: str | None) -> str | None:
+        return None if value is None else asyncpg_url(value)
 
     @field_validator("public_url", "acedata_base_url")
     @classmethod

@@ -34,6 +34,7 @@ import psutil
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.config import asyncpg_url
 from app.migrate import upgrade
 from bench import scale, servers
 from bench.loadgen import Outcome, build_request, closed_loop, open_loop
@@ -289,7 +290,10 @@ async def main(args: argparse.Namespace) -> int:
         plan.tasks = max(plan.tasks, plan.needed + 2 * args.scale_count)
     if plan.needed > plan.tasks:
         raise SystemExit(f"--tasks must be at least {plan.needed} for these phases")
-    admin_url = args.database_url or servers.embedded_admin_url()
+    if args.database_url:
+        admin_url = asyncpg_url(args.database_url)
+    else:
+        admin_url = servers.embedded_admin_url()
     db_url = await prepare_database(admin_url)
     print(f"database: {make_url(db_url).render_as_string(hide_password=True)}", flush=True)
     try:
@@ -364,8 +368,7 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
             scale_lines.append("\n".join(lines))
         rss = {}
         for receiver, server in receivers.items():
-            prefix = "" if receiver == "fishhook" else f"{receiver} "
-            rss.update({f"{prefix}{k}": v for k, v in server.peak_rss().items()})
+            rss.update({f"{receiver} {k}": v for k, v in server.peak_rss().items()})
     return report(phases, plan, acknowledged, lost, rss, args, scale_lines)
 
 

@@ -22,3 +22,14 @@ def test_empty_environment_values_mean_unset(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.callback_secret is None
     assert settings.acedata_token is None
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+asyncpg"])
+def test_plain_postgres_urls_mean_asyncpg(scheme):
+    settings = Settings(_env_file=None, database_url=f"{scheme}://app:p%40ss@db:5432/hooks")
+    assert settings.database_url == "postgresql+asyncpg://app:p%40ss@db:5432/hooks"
+
+
+def test_another_driver_is_refused_by_name():
+    with pytest.raises(ValidationError, match="postgresql\\+psycopg://"):
+        Settings(_env_file=None, database_url="postgresql+psycopg://app@db/hooks")
