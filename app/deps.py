@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.acedata.client import AceDataClient
 from app.api_keys import require_api_key
 from app.config import Settings
-from app.db import get_session
+from app.db import get_reader, get_session
 from app.relay.worker import Relay
 from app.tasks.waiting import Waiters
 
@@ -32,6 +32,8 @@ def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# For a request that writes nothing: one round trip per statement (see create_reader).
+ReaderDep = Annotated[AsyncSession, Depends(get_reader)]
 SettingsDep = Annotated[Settings, Depends(_state("settings"))]
 AceDataDep = Annotated[AceDataClient, Depends(_state("acedata"))]
 KeysDep = Annotated[Keys, Depends(_state("keys"))]

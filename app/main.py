@@ -21,7 +21,7 @@ from app.callbacks.intake import Intake
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_reader, create_sessionmaker
 from app.deliveries import retention
 from app.deliveries.router import router as deliveries_router
 from app.deps import Keys
@@ -74,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.reader = create_reader(engine)
     intake = Intake(
         url,
         writers=settings.intake_writers,

@@ -10,7 +10,9 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -96,8 +98,29 @@ async def _empty_tables(url: str) -> None:
     await engine.dispose()
 
 
+def _asgi_client(app: object) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://fishhook.test")
+
+
 @pytest.fixture
 async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://fishhook.test") as c:
+    async with _asgi_client(app) as c:
         yield c
+
+
+@pytest.fixture
+async def serve(settings: Settings, acedata: FakeAceData, database_url: str) -> AsyncIterator[Any]:
+    """`async with serve(db_pool_size=1) as (app, client)`: the service with some settings
+    changed, over ASGI. The tables are emptied afterwards."""
+
+    @asynccontextmanager
+    async def start(**changes: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+        changed = settings.model_copy(update=changes)
+        application = create_app(changed, acedata_transport=acedata.transport)
+        lifespan = application.router.lifespan_context(application)
+        async with lifespan, _asgi_client(application) as c:
+            yield application, c
+
+    yield start
+    await _empty_tables(database_url)

@@ -5,23 +5,17 @@ Callbacks are stored on the intake's own connections, so an exhausted pool never
 import asyncio
 import time
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from app.main import create_app
 from tests.helpers import callback_path, submit
 
 
 @pytest.fixture
-async def tight(settings, acedata, database_url):
+async def tight(serve):
     """The service with one pooled connection and a short wait for it."""
-    small = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout": 0.3})
-    application = create_app(small, acedata_transport=acedata.transport)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://fishhook.test") as c:
-            yield application, c
+    async with serve(db_pool_size=1, db_pool_timeout=0.3) as (application, client):
+        yield application, client
 
 
 async def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(tight):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.deliveries import service
 from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
-from app.deps import ApiKeyDep, SessionDep
+from app.deps import ApiKeyDep, ReaderDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
 
@@ -16,7 +16,7 @@ Outcome = Literal["applied", "duplicate", "late", "unauthenticated", "invalid", 
 
 @router.get("/deliveries")
 async def list_deliveries(
-    session: SessionDep,
+    session: ReaderDep,
     task_id: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Outcome | None = None,
     since: datetime | None = None,
@@ -37,7 +37,7 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def read_delivery(delivery_id: str, session: SessionDep) -> DeliveryDetail:
+async def read_delivery(delivery_id: str, session: ReaderDep) -> DeliveryDetail:
     return DeliveryDetail.of(await service.get(session, delivery_id))
 
 

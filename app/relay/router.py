@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.deps import ApiKeyDep, RelayDep, SessionDep
+from app.deps import ApiKeyDep, ReaderDep, RelayDep, SessionDep
 from app.errors import Conflict
 from app.relay import service
 from app.relay.schemas import RelayList, RelayMessageOut
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["relay"], dependencies=[ApiKeyDep])
 
 
 @router.get("/tasks/{task_id}/relays")
-async def list_relays(task_id: str, session: SessionDep) -> RelayList:
+async def list_relays(task_id: str, session: ReaderDep) -> RelayList:
     task = await tasks.get(session, task_id)
     found = await service.messages(session, task.id)
     return RelayList(items=[RelayMessageOut.of(m, a) for m, a in found])

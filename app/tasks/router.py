@@ -8,7 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.client import AceDataClient
 from app.config import Settings
-from app.deps import AceDataDep, ApiKeyDep, Keys, KeysDep, SessionDep, SettingsDep, WaitersDep
+from app.deps import (
+    AceDataDep,
+    ApiKeyDep,
+    Keys,
+    KeysDep,
+    ReaderDep,
+    SessionDep,
+    SettingsDep,
+    WaitersDep,
+)
 from app.idempotency.service import check_key
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
@@ -78,7 +87,7 @@ async def create_speech(body: SpeechRequest, submission: SubmissionDep) -> TaskO
 @router.get("/tasks/{task_id}")
 async def read_task(
     task_id: str,
-    session: SessionDep,
+    session: ReaderDep,
     waiters: WaitersDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> TaskOut:
@@ -90,7 +99,7 @@ async def read_task(
 
 @router.get("/tasks")
 async def list_tasks(
-    session: SessionDep,
+    session: ReaderDep,
     status: Literal["pending", "submitted", "succeeded", "failed", "expired"] | None = None,
     kind: Literal["voice", "speech"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -4,7 +4,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
@@ -171,17 +171,21 @@ def _with_delivery_count() -> Any:
     return with_expression(Task.deliveries, count)
 
 
+# Built once: every read of a task by id, long-polls included, runs this statement.
+_BY_ID_OR_TASK_ID = (
+    select(Task)
+    .where(or_(Task.id == bindparam("ref"), Task.task_id == bindparam("ref")))
+    .options(_with_delivery_count())
+    .execution_options(populate_existing=True)
+)
+
+
 async def get(session: AsyncSession, id_or_task_id: str) -> Task:
     """A task by fishhook's id or by AceData's task_id."""
     if NUL in id_or_task_id:
         # No stored id can hold one (PostgreSQL text cannot), and the query would fail.
         raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
-    task = await session.scalar(
-        select(Task)
-        .where(or_(Task.id == id_or_task_id, Task.task_id == id_or_task_id))
-        .options(_with_delivery_count())
-        .execution_options(populate_existing=True)
-    )
+    task = await session.scalar(_BY_ID_OR_TASK_ID, {"ref": id_or_task_id})
     if task is None:
         raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
     return task
