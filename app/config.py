@@ -23,7 +23,12 @@ def asyncpg_url(value: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FISHHOOK_", env_file=".env", env_ignore_empty=True, extra="ignore"
+        env_prefix="FISHHOOK_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        # A refused value is not echoed: it may be a secret or a URL with a password.
+        hide_input_in_errors=True,
     )
 
     database_url: str | None = None

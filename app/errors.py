@@ -147,7 +147,7 @@ def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.InterfaceError):  # "connection is closed", and the like
         return True
     if isinstance(exc, asyncpg.PostgresError):
-        return str(exc.sqlstate or "").startswith(_OUTAGE_SQLSTATES)
+        return _sqlstate(exc).startswith(_OUTAGE_SQLSTATES)
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
@@ -171,19 +171,27 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def is_refused_value(exc: BaseException) -> bool:
-    """PostgreSQL refused a value (SQLSTATE class 22: a NUL character, a number out of range).
+    """PostgreSQL refused a value: SQLSTATE class 22 (a NUL character, a number out of
+    range) or 54 (a value past one of its limits, say a jsonb too large).
 
-    The asyncpg dialect raises these as a plain DBAPIError, not DataError, hence the code."""
+    The asyncpg dialect raises these as a plain DBAPIError, not DataError, hence the code;
+    the intake's own connections raise asyncpg's errors unwrapped."""
     if isinstance(exc, DataError):
         return True
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return isinstance(exc, DBAPIError) and isinstance(sqlstate, str) and sqlstate.startswith("22")
+    raised = exc.orig if isinstance(exc, DBAPIError) else exc
+    return _sqlstate(raised).startswith(("22", "54"))
+
+
+def _sqlstate(exc: BaseException | None) -> str:
+    # asyncpg's errors and SQLAlchemy's adapted ones (a DBAPIError's .orig) both carry it.
+    sqlstate = getattr(exc, "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else ""
 
 
 async def _refused_value(exc: Exception) -> JSONResponse:
     # The input checks should have caught it first: this is the last line of defence. The
     # message would quote SQL and values, so neither the answer nor the log carries it.
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    sqlstate = _sqlstate(getattr(exc, "orig", exc)) or None
     log.warning("database_refused_value error=%s sqlstate=%s", type(exc).__name__, sqlstate)
     return problem(
         400, "invalid_input", "Bad request", "a value in the request cannot be stored or searched"

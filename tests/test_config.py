@@ -30,6 +30,13 @@ def test_plain_postgres_urls_mean_asyncpg(scheme):
     assert settings.database_url == "postgresql+asyncpg://app:p%40ss@db:5432/hooks"
 
 
-def test_another_driver_is_refused_by_name():
-    with pytest.raises(ValidationError, match="postgresql\\+psycopg://"):
-        Settings(_env_file=None, database_url="postgresql+psycopg://app@db/hooks")
+def test_another_driver_is_refused_by_name_without_echoing_the_password():
+    with pytest.raises(ValidationError, match="postgresql\\+psycopg://") as refused:
+        Settings(_env_file=None, database_url="postgresql+psycopg://app:hunter2@db/hooks")
+    assert "hunter2" not in str(refused.value)
+
+
+def test_a_refused_secret_is_not_echoed():
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, relay_secret="short-secret")
+    assert "short-secret" not in str(refused.value)

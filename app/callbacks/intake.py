@@ -4,18 +4,25 @@ Each request waits for the commit that holds its delivery, so a 2xx still means 
 (with synchronous_commit on). Under light load a batch is one delivery; under a burst, a
 batch is everything that arrived while the last statement ran. One writer does the work:
 two statements at once would only halve both batches (and measured slower). The others
-stand by, and take batches only while as many statements have run for STALL (waiting on
-a row lock, say), so one stuck statement never holds up a worker's other callbacks.
+stand by: the writer of rank k wakes once k statements have each run for STALL (waiting on
+a row lock, say) and takes the next batch, so one stuck statement never holds up a
+worker's other callbacks.
 
 The writers keep their own asyncpg connections, outside the pool: a batch is one round trip
 (the statement, outside a transaction block, commits before PostgreSQL answers), and a
 burst of API reads that drains the pool never holds callbacks up.
+
+A failed statement stored nothing. Its deliveries go again one by one: one whose values
+PostgreSQL refuses (SQLSTATE class 22 or 54) is logged as invalid without them; one that
+fails again for another reason (a lock timeout, a deadlock) is answered 503.
 
 Shutdown never answers 503 for a stored delivery. A request cancelled at the shutdown
 timeout before its delivery went to PostgreSQL is left out of every batch and answered 503.
 Once its statement runs, the request waits for that statement's outcome instead: `close`
 cancels a statement still running inside PostgreSQL (pg_cancel_backend) and waits for the
 answer, so a statement that committed is answered 2xx and one that was cancelled, 503.
+Only if PostgreSQL gives no answer within CLOSE_TIMEOUT is the connection dropped and the
+caller answered 503 without knowing: PostgreSQL rolls back what had not committed by then.
 """
 
 import asyncio
@@ -26,7 +33,7 @@ import asyncpg
 
 from app.callbacks.batch import Applied, Row, apply_batch_raw
 from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT, asyncpg_dsn
-from app.errors import ServiceUnavailable, database_unavailable, is_outage
+from app.errors import ServiceUnavailable, database_unavailable, is_outage, is_refused_value
 
 log = logging.getLogger("fishhook.intake")
 
@@ -81,16 +88,17 @@ class Intake:
             )
         waiting = _Waiting(row)
         self._queue.put_nowait(waiting)
-        try:
-            return await asyncio.shield(waiting.done)
-        except asyncio.CancelledError:
-            if not waiting.sent:
-                waiting.done.cancel()  # the writer leaves it out
-                raise
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        return await waiting.done
+        while True:
+            try:
+                return await asyncio.shield(waiting.done)
+            except asyncio.CancelledError:
+                if not waiting.sent:
+                    waiting.done.cancel()  # the writer leaves it out
+                    raise
+                # Its statement is in PostgreSQL: the caller hears how it ended.
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
 
     async def close(self) -> None:
         """Stop the writers; a statement still running is cancelled and its outcome awaited."""
@@ -134,9 +142,6 @@ class Intake:
                         )
                     self._running[me] = (conn, asyncio.get_running_loop().time())
                     await self._write(conn, batch)
-                except asyncio.CancelledError:
-                    _fail(batch, _shutting_down())
-                    raise
                 except Exception as exc:  # answer every waiter, whatever went wrong
                     refusal = self._refusal(exc)
                     if conn is None or refusal is not None:
@@ -145,13 +150,18 @@ class Intake:
                             conn = None
                         _fail(batch, refusal or _unavailable(exc))
                     elif len(batch) > 1:
-                        # One unstorable delivery must not fail the others in its batch.
+                        # One unstorable delivery, or one lost deadlock, must not fail the
+                        # others in its batch: each goes again on its own.
                         for waiting in batch:
                             await self._write_alone(conn, waiting)
-                    else:
+                    elif is_refused_value(exc):
                         await self._write_unstorable(conn, batch[0], exc)
+                    else:
+                        await self._write_alone(conn, batch[0])
                 finally:
                     self._running.pop(me, None)
+                    # Cancelled by close(), or anything else: nobody is left waiting.
+                    _fail(batch, _shutting_down())
         finally:
             if conn is not None:
                 conn.terminate()
@@ -167,6 +177,10 @@ class Intake:
 
     @staticmethod
     async def _write(conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
+        # Cancelled since it was taken (while the writer connected, say): left out.
+        batch = [waiting for waiting in batch if not waiting.done.cancelled()]
+        if not batch:
+            return
         for waiting in batch:
             waiting.sent = True
         outcomes = await apply_batch_raw(conn, [waiting.row for waiting in batch])
@@ -175,15 +189,17 @@ class Intake:
                 waiting.done.set_result(outcomes[waiting.row.id])
 
     async def _write_alone(self, conn: asyncpg.Connection, waiting: _Waiting) -> None:
-        """Retry one delivery of a failed batch."""
+        """Try one delivery of a failed statement once more. If PostgreSQL refuses its
+        values, it is logged as invalid; if it fails again for any other reason (a lock
+        timeout, a deadlock), nothing of it was stored and the caller hears 503."""
         try:
             await self._write(conn, [waiting])
         except Exception as exc:
             refusal = self._refusal(exc)
-            if refusal is not None:
-                _fail([waiting], refusal)
-            else:
+            if refusal is None and is_refused_value(exc):
                 await self._write_unstorable(conn, waiting, exc)
+            else:
+                _fail([waiting], refusal or _unavailable(exc))
 
     async def _write_unstorable(
         self, conn: asyncpg.Connection, waiting: _Waiting, refused: Exception

@@ -2,10 +2,12 @@
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from app.callbacks.intake import Intake
 from app.errors import ServiceUnavailable
@@ -66,6 +68,8 @@ async def test_a_caller_cancelled_while_its_statement_runs_gets_the_outcome(engi
         # The statement is already in PostgreSQL and may commit: 503 would not be true.
         caller.cancel()
         await asyncio.sleep(0.1)
+        caller.cancel()  # and again, as a second shutdown step would
+        await asyncio.sleep(0.1)
         assert not caller.done()
         await holder.rollback()
     assert (await caller).outcome == "applied"
@@ -82,6 +86,63 @@ async def test_an_unreachable_database_is_503_database_unavailable():
     assert refused.value.headers == {"Retry-After": "1"}
 
 
+async def test_a_caller_cancelled_while_the_writer_connects_is_never_committed(
+    engine, database_url
+):
+    ref = await make_task(engine, "ace-1")
+    url = make_url(database_url)
+    async with _slow_proxy(url.host or "127.0.0.1", url.port or 5432, delay=0.5) as port:
+        intake = Intake(url.set(host="127.0.0.1", port=port).render_as_string(False), writers=1)
+        caller = asyncio.ensure_future(intake.apply(row(ref, "ace-1")))
+        await asyncio.sleep(0.2)  # the writer has the delivery and waits for its connection
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        await asyncio.sleep(0.6)  # connected by now: it must not write the delivery anyway
+        assert (await intake.apply(row(ref, "ace-1"))).outcome == "applied"
+        await intake.close()
+    assert len(await stored(engine)) == 1
+
+
+@asynccontextmanager
+async def _slow_proxy(host: str, port: int, *, delay: float) -> AsyncIterator[int]:
+    """A TCP proxy to PostgreSQL that holds each new connection for `delay` first."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(delay)
+        server_r, server_w = await asyncio.open_connection(host, port)
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+
+
+async def test_a_lock_timeout_is_503_and_stores_nothing(engine, database_url):
+    # A statement that fails for a reason other than its values (a lock timeout here; a
+    # deadlock alike) is not the delivery's fault: it must not be logged as invalid.
+    ref = await make_task(engine, "ace-1")
+    impatient = make_url(database_url).update_query_dict({"lock_timeout": "200"})
+    intake = Intake(impatient.render_as_string(hide_password=False), writers=1)
+    async with engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": ref})
+        with pytest.raises(ServiceUnavailable) as refused:
+            await intake.apply(row(ref, "ace-1"))
+        await holder.rollback()
+    assert refused.value.code == "database_unavailable"
+    assert await stored(engine) == {}
+    # Once the lock is gone, the callback sent again applies.
+    assert (await intake.apply(row(ref, "ace-1"))).outcome == "applied"
+    await intake.close()
+
+
 async def test_a_dropped_connection_is_replaced_without_failing_a_callback(engine, database_url):
     refs = [await make_task(engine, f"ace-{n}") for n in range(2)]
     intake = Intake(database_url, writers=1)
@@ -90,7 +151,8 @@ async def test_a_dropped_connection_is_replaced_without_failing_a_callback(engin
         killed = await conn.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE query LIKE '%WITH input AS%' AND pid <> pg_backend_pid()"
+                "WHERE query LIKE '%WITH input AS%' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"
             )
         )
     assert killed == 1
