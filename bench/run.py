@@ -61,11 +61,11 @@ class Phase:
         return statistics.median(o.count / o.elapsed for o in self.outcomes if o.elapsed)
 
     def row(self) -> dict[str, Any]:
-        latencies = sorted(t for o in self.outcomes for t in o.latencies)
+        merged = Outcome(latencies=[t for o in self.outcomes for t in o.latencies])
         wall = sum(o.elapsed for o in self.outcomes) * (os.cpu_count() or 1)
 
         def percentile(p: float) -> float:
-            return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+            return merged.percentile(p) * 1000
 
         def share(seconds: float) -> str:
             return f"{seconds / wall:.0%}" if wall else "-"
@@ -74,12 +74,12 @@ class Phase:
             "receiver": self.receiver,
             "phase": self.name,
             "rounds": len(self.outcomes),
-            "requests": len(latencies),
+            "requests": merged.count,
             "rps": round(self.rps),
             "p50_ms": round(percentile(50), 1),
             "p90_ms": round(percentile(90), 1),
             "p99_ms": round(percentile(99), 1),
-            "max_ms": round(latencies[-1] * 1000, 1),
+            "max_ms": round(max(merged.latencies) * 1000, 1),
             "errors": sum(o.errors + o.non_2xx for o in self.outcomes),
             "cpu_server": share(self.server_cpu),
             "cpu_postgres": share(self.postgres_cpu),
@@ -211,11 +211,6 @@ def load(phase: Phase) -> int:
     return int(phase.name.split("=")[1]) if phase.name.startswith("closed") else 0
 
 
-def target(receiver: str, server: servers.Server, job: dict[str, Any]) -> bytes:
-    path = job["callback_url"] if receiver == "fishhook" else "/callback"
-    return build_request("POST", server.url + path, job["body"], JSON)
-
-
 async def drive_callbacks(
     receivers: dict[str, servers.Server], jobs: list[dict[str, Any]], plan: "Plan"
 ) -> tuple[list[Phase], set[str]]:
@@ -235,7 +230,7 @@ async def drive_callbacks(
             step += 1
             for receiver in names:
                 server = receivers[receiver]
-                requests = [target(receiver, server, job) for job in group]
+                requests = scale.callback_requests(receiver, server, group)
                 name = f"closed c={concurrency}"
                 phase = await measure(
                     receiver,
@@ -249,7 +244,7 @@ async def drive_callbacks(
     phases = [merge(group) for group in rounds.values()]
     group = jobs[cursor : cursor + plan.open_count]
     for receiver, server in receivers.items():
-        requests = [target(receiver, server, job) for job in group]
+        requests = scale.callback_requests(receiver, server, group)
         phase = await measure(
             receiver,
             f"open {plan.rate}/s",
@@ -392,7 +387,7 @@ async def rows_check(
             took = await scale.preload(db_url, args.preload)
             print(f"preloaded in {took:.0f} s", flush=True)
         for receiver, server in (("fishhook", hook), ("raw asyncpg", raw)):
-            requests = [target(receiver, server, job) for job in group]
+            requests = scale.callback_requests(receiver, server, group)
             phase = await measure(
                 receiver,
                 f"c=64 {label}",

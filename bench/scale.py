@@ -54,8 +54,13 @@ class Cycle(Sequence[bytes]):
         return self._requests[index % len(self._requests)]
 
 
-def callback_requests(server: Server, jobs: list[dict[str, Any]]) -> list[bytes]:
-    return [build_request("POST", server.url + j["callback_url"], j["body"], JSON) for j in jobs]
+def callback_requests(receiver: str, server: Server, jobs: list[dict[str, Any]]) -> list[bytes]:
+    """Each job's callback body, to fishhook's per-task URL or to a reference's /callback."""
+    requests = []
+    for job in jobs:
+        path = job["callback_url"] if receiver == "fishhook" else "/callback"
+        requests.append(build_request("POST", server.url + path, job["body"], JSON))
+    return requests
 
 
 async def preload(database_url: str, rows: int) -> float:
@@ -89,7 +94,7 @@ async def applied_count(database_url: str, task_ids: list[str]) -> int:
 
 async def soak(server: Server, jobs: list[dict[str, Any]], total: int) -> dict[str, Any]:
     """Worker RSS after the first thousand callbacks and after `total` (duplicates included)."""
-    requests = callback_requests(server, jobs)
+    requests = callback_requests("fishhook", server, jobs)
     first = await closed_loop(server.url, Cycle(requests, 1000), 64)
     after_first = server.rss()
     rest = await closed_loop(server.url, Cycle(requests, total - 1000), 64)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import make_url
+
+from app.db import asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_TOKEN = "bench-simulator-token"
@@ -177,8 +178,7 @@ def reference(module: str, database_url: str) -> Iterator[Server]:
         "--log-level",
         "warning",
     ]
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": dsn}
+    env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": asyncpg_dsn(database_url)}
     with _serving(command, "/docs", port, env) as server:
         yield server
 

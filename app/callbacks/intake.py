@@ -132,9 +132,6 @@ class Intake:
                     await asyncio.sleep(0)
                     while len(batch) < self._max_batch and not self._queue.empty():
                         batch.append(self._queue.get_nowait())
-                    batch = [waiting for waiting in batch if not waiting.done.cancelled()]
-                    if not batch:
-                        continue
                     if conn is None or conn.is_closed():
                         conn = None
                         conn = await asyncpg.connect(
@@ -149,15 +146,11 @@ class Intake:
                             conn.terminate()
                             conn = None
                         _fail(batch, refusal or _unavailable(exc))
-                    elif len(batch) > 1:
+                    else:
                         # One unstorable delivery, or one lost deadlock, must not fail the
                         # others in its batch: each goes again on its own.
                         for waiting in batch:
                             await self._write_alone(conn, waiting)
-                    elif is_refused_value(exc):
-                        await self._write_unstorable(conn, batch[0], exc)
-                    else:
-                        await self._write_alone(conn, batch[0])
                 finally:
                     self._running.pop(me, None)
                     # Cancelled by close(), or anything else: nobody is left waiting.
@@ -177,7 +170,7 @@ class Intake:
 
     @staticmethod
     async def _write(conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
-        # Cancelled since it was taken (while the writer connected, say): left out.
+        # Cancelled while it waited (in the queue, or while the writer connected): left out.
         batch = [waiting for waiting in batch if not waiting.done.cancelled()]
         if not batch:
             return
