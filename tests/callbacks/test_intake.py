@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import URL, make_url, text
 
 from app.callbacks.intake import Intake
 from app.errors import ServiceUnavailable
@@ -91,8 +91,9 @@ async def test_a_caller_cancelled_while_the_writer_connects_is_never_committed(
 ):
     ref = await make_task(engine, "ace-1")
     url = make_url(database_url)
-    async with _slow_proxy(url.host or "127.0.0.1", url.port or 5432, delay=0.5) as port:
-        intake = Intake(url.set(host="127.0.0.1", port=port).render_as_string(False), writers=1)
+    async with _slow_proxy(url, delay=0.5) as port:
+        proxied = url.difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+        intake = Intake(proxied.render_as_string(hide_password=False), writers=1)
         caller = asyncio.ensure_future(intake.apply(row(ref, "ace-1")))
         await asyncio.sleep(0.2)  # the writer has the delivery and waits for its connection
         caller.cancel()
@@ -105,8 +106,15 @@ async def test_a_caller_cancelled_while_the_writer_connects_is_never_committed(
 
 
 @asynccontextmanager
-async def _slow_proxy(host: str, port: int, *, delay: float) -> AsyncIterator[int]:
-    """A TCP proxy to PostgreSQL that holds each new connection for `delay` first."""
+async def _slow_proxy(url: URL, *, delay: float) -> AsyncIterator[int]:
+    """A TCP proxy to the PostgreSQL at `url` (over TCP, or the embedded server's Unix
+    socket) that holds each new connection for `delay` first."""
+    socket_dir = url.query.get("host")
+
+    async def open_server() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if isinstance(socket_dir, str):
+            return await asyncio.open_unix_connection(f"{socket_dir}/.s.PGSQL.{url.port or 5432}")
+        return await asyncio.open_connection(url.host, url.port or 5432)
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with suppress(OSError):
@@ -117,7 +125,7 @@ async def _slow_proxy(host: str, port: int, *, delay: float) -> AsyncIterator[in
 
     async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         await asyncio.sleep(delay)
-        server_r, server_w = await asyncio.open_connection(host, port)
+        server_r, server_w = await open_server()
         await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
