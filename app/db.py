@@ -1,10 +1,9 @@
 """The database: declarative Base (with constraint names), engine and session factory."""
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func, make_url
+from sqlalchemy import DateTime, MetaData, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,8 +11,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from starlette.requests import Request
+from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
 
@@ -29,10 +27,6 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
-
-
-def created_at_column() -> Mapped[datetime]:
-    return mapped_column(server_default=func.now())
 
 
 # For every connection fishhook opens: the pool's, and the intake's and LISTEN's own.
@@ -68,17 +62,3 @@ def create_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     BEGIN and ROLLBACK around it, so a read costs one round trip instead of three. Same
     pool; the connection's isolation level is put back when it returns to the pool."""
     return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request. Services commit themselves; nothing commits after yield."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        yield session
-
-
-async def get_reader(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a request that writes nothing (see create_reader)."""
-    reader: async_sessionmaker[AsyncSession] = request.app.state.reader
-    async with reader() as session:
-        yield session

@@ -1,10 +1,10 @@
 """Liveness and readiness: /healthz answers while the process runs; /readyz checks the database."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.deps import RuntimeDep
 from app.errors import problem
 from app.migrate import head_revision
 
@@ -17,10 +17,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(request: Request) -> JSONResponse:
-    engine: AsyncEngine = request.app.state.engine
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
-        async with engine.connect() as conn:
+        async with runtime.engine.connect() as conn:
             current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception as exc:  # any failure here means: not ready
         return problem(

@@ -44,7 +44,7 @@ async def main(url):
     )
     app = create_app(s, acedata_transport=fake.transport)
     async with app.router.lifespan_context(app):
-        await app.state.background.stop()
+        await app.state.runtime.background.stop()
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as c:
@@ -66,7 +66,7 @@ async def main(url):
                 )
         n = 1000
         ids = [str(uuid.uuid4()) for _ in range(n)]
-        async with app.state.sessionmaker() as ses:
+        async with app.state.runtime.sessionmaker() as ses:
             await ses.execute(
                 text(
                     "INSERT INTO tasks (id, task_id, kind, status, input, next_check_at) SELECT 'tsk_m' || t, t, 'voice', 'submitted', '{}', now() FROM unnest(CAST(:ids AS text[])) AS t"
@@ -79,14 +79,14 @@ async def main(url):
             rec["id"] = t
             rec["response"] = {**fixture("voices_callback_success"), "task_id": t}
             fake.records[t] = rec
-        r = Reconciler(app.state.sessionmaker, app.state.acedata, s, Pacer(0))
+        r = Reconciler(app.state.runtime.sessionmaker, app.state.runtime.acedata, s, Pacer(0))
         t0 = time.perf_counter()
         sw = await r.sweep()
         dt = time.perf_counter() - t0
         print(
             f"reconcile sweep, paced off: looked up {sw.looked_up}, applied {sw.applied} in {dt:.2f} s ({dt / sw.applied * 1000:.2f} ms per task)"
         )
-        async with app.state.sessionmaker() as ses:
+        async with app.state.runtime.sessionmaker() as ses:
             await ses.execute(
                 text(
                     "UPDATE tasks SET status='submitted', next_check_at=now() - interval '1 second' WHERE id LIKE 'tsk_m%'"
@@ -97,14 +97,14 @@ async def main(url):
         claimed = await r._claim()
         dt = time.perf_counter() - t0
         print(f"claim of one batch ({len(claimed)}) among {n} due tasks: {dt * 1000:.2f} ms")
-        async with app.state.sessionmaker() as ses:
+        async with app.state.runtime.sessionmaker() as ses:
             await ses.execute(
                 text(
                     "UPDATE tasks SET next_check_at = now() + interval '1 hour' WHERE id LIKE 'tsk_m%'"
                 )
             )
             await ses.commit()
-        r2 = Reconciler(app.state.sessionmaker, app.state.acedata, s, Pacer(0))
+        r2 = Reconciler(app.state.runtime.sessionmaker, app.state.runtime.acedata, s, Pacer(0))
         lat = []
         for _ in range(50):
             t0 = time.perf_counter()

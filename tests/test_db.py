@@ -21,8 +21,8 @@ async def test_a_read_leaves_its_pooled_connection_transactional_for_the_next_wr
         task = await submit(client, "speech")
         assert (await client.get(f"/v1/tasks/{task['id']}")).status_code == 200
 
-        first, second = await _now_twice(app.state.reader)
+        first, second = await _now_twice(app.state.runtime.reader)
         assert first != second, "a reader's statements should each run on their own"
 
-        first, second = await _now_twice(app.state.sessionmaker)
+        first, second = await _now_twice(app.state.runtime.sessionmaker)
         assert first == second, "a writer's statements must share one transaction"

@@ -23,7 +23,7 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(tight
     task = await submit(client, "speech")
     body = {"task_id": task["task_id"], "audio_url": "https://x.test/a.mp3"}
 
-    async with app.state.engine.connect() as held:
+    async with app.state.runtime.engine.connect() as held:
         await held.execute(text("SELECT 1"))
         started = time.monotonic()
         answers = await asyncio.gather(*(client.get(f"/v1/tasks/{task['id']}") for _ in range(20)))

@@ -26,7 +26,7 @@ async def test_acedata_token_appears_in_no_answer_log_or_row(app, client, acedat
     answers.append(ok)
     body = {**fixture("voices_callback_success"), "task_id": ok.json()["task_id"]}
     answers.append(await post_callback(client, ok.json()["id"], body))
-    await app.state.reconciler.sweep()
+    await app.state.runtime.reconciler.sweep()
     answers.append(await client.get("/v1/tasks"))
 
     assert {a.status_code for a in answers} >= {502, 503, 202, 200}
@@ -35,7 +35,7 @@ async def test_acedata_token_appears_in_no_answer_log_or_row(app, client, acedat
         assert ACEDATA_TOKEN not in str(answer.headers)
     assert "acedata_error" in caplog.text  # the errors were logged...
     assert ACEDATA_TOKEN not in caplog.text  # ...without the token
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         for table in ("tasks", "deliveries", "idempotency_keys", "stored_secrets"):
             rows = await session.execute(text(f"SELECT row_to_json(t)::text FROM {table} AS t"))
             for (row,) in rows:

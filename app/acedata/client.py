@@ -45,6 +45,9 @@ class AceDataClient:
         self._retry_budget = retry_budget
         self._backoff_base = backoff_base
 
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
     @property
     def configured(self) -> bool:
         return self._token is not None

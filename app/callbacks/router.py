@@ -1,6 +1,6 @@
 """POST /callbacks: where AceData posts results. Answers 2xx only once the delivery is committed."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -8,11 +8,12 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from app.callbacks import credentials, service
-from app.callbacks.intake import Intake
 from app.callbacks.service import Inbound, Receipt
-from app.deps import Keys
 from app.errors import PayloadTooLarge, problem, render_error
-from app.redaction import query_pairs, redact_headers, redact_query
+
+if TYPE_CHECKING:  # the runtime is built from the features, callbacks among them
+    from app.runtime import Runtime
+from app.callbacks.redaction import query_pairs, redact_headers, redact_query
 
 _REFUSALS: dict[str, tuple[int, str, str]] = {
     "unauthenticated": (401, "invalid_credential", "Callback credential missing or wrong"),
@@ -22,7 +23,7 @@ _REFUSALS: dict[str, tuple[int, str, str]] = {
 
 
 async def receive_callback(request: Request) -> JSONResponse:
-    keys: Keys = request.app.state.keys
+    runtime: Runtime = request.app.state.runtime
     too_large: PayloadTooLarge | None = None
     body: bytes | None
     try:
@@ -41,13 +42,12 @@ async def receive_callback(request: Request) -> JSONResponse:
         body_size=len(body) if body is not None else _declared_size(request),
         remote_addr=request.client.host if request.client else None,
     )
-    authenticated = credentials.verify(keys.callback_secret, task_ref, token)
+    authenticated = credentials.verify(runtime.keys.callback_secret, task_ref, token)
     wrong_type = _not_json(request.headers.get("content-type"))
     row = service.to_row(
         inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type
     )
-    intake: Intake = request.app.state.intake
-    receipt = service.receipt(row, await intake.apply(row))
+    receipt = service.receipt(row, await runtime.intake.apply(row))
     if too_large is not None and receipt.outcome == "invalid":
         raise too_large
     if wrong_type is not None and receipt.outcome == "invalid":

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import pagination
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
+from app.callbacks.redaction import query_pairs
 from app.callbacks.service import Inbound, Receipt, ingest
 from app.errors import Conflict, NotFound
 from app.pagination import NUL
-from app.redaction import query_pairs
 
 
 async def page(

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.relay import safety, signing
+from app import url_safety as safety
+from app.relay import signing
 from app.relay.schedule import retry_after
 
 EXCERPT_BYTES = 1024

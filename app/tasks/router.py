@@ -11,7 +11,6 @@ from app.config import Settings
 from app.deps import (
     AceDataDep,
     ApiKeyDep,
-    Keys,
     KeysDep,
     ReaderDep,
     SessionDep,
@@ -19,6 +18,7 @@ from app.deps import (
     WaitersDep,
 )
 from app.idempotency.service import check_key
+from app.keys import Keys
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
 from app.tasks.waiting import MAX_WAIT, wait_for

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
 from app import pagination
+from app import url_safety as safety
 from app.acedata.client import TTS, VOICES, AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
@@ -19,7 +20,6 @@ from app.errors import NotFound, ServiceUnavailable, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.pagination import NUL
-from app.relay import safety
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
 

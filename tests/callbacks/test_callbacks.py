@@ -232,8 +232,8 @@ async def test_callbacks_only_take_post(client):
 
 def test_live_callbacks_and_replays_read_a_repeated_task_parameter_alike():
     from app.callbacks import credentials
+    from app.callbacks.redaction import query_pairs, redact_query
     from app.deliveries.service import _task_param
-    from app.redaction import query_pairs, redact_query
 
     query = "task=tsk_first&task=tsk_last&token=t0k"
     assert credentials.read(query_pairs(query)) == ("tsk_last", "t0k")

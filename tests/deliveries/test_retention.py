@@ -37,7 +37,7 @@ async def test_old_deliveries_are_pruned_but_never_the_one_that_applied(client, 
     await age_all_deliveries(database_url, 31)
     await post_callback(client, task["id"], body)  # recent: kept
 
-    assert await prune(app.state.sessionmaker, 30) == 2
+    assert await prune(app.state.runtime.sessionmaker, 30) == 2
     assert await outcomes(client) == ["applied", "duplicate"]
     assert (await client.get(f"/v1/tasks/{task['id']}")).json()["status"] == "succeeded"
 
@@ -46,7 +46,7 @@ async def test_deliveries_within_retention_are_kept(client, app, database_url):
     task = await submit(client)
     await post_callback(client, task["id"], b"garbage")
     await age_all_deliveries(database_url, 29)
-    assert await prune(app.state.sessionmaker, 30) == 0
+    assert await prune(app.state.runtime.sessionmaker, 30) == 0
     assert await outcomes(client) == ["invalid"]
 
 

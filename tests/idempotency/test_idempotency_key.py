@@ -59,7 +59,7 @@ async def test_without_a_key_every_submit_is_a_new_task(client, acedata):
 async def test_a_key_is_forgotten_after_24_hours(app, client, acedata):
     headers = {"Idempotency-Key": "yesterday"}
     first = (await client.post("/v1/voices", json=VOICE, headers=headers)).json()
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         await session.execute(
             text("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
         )

@@ -1,6 +1,7 @@
 """GET /metrics: Prometheus text that parses, counts that follow the data, no secrets."""
 
 import copy
+import dataclasses
 import re
 import time
 
@@ -98,13 +99,13 @@ async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings)
 
 
 async def test_database_outage_answers_503_problem(app, client):
-    working = app.state.sessionmaker
+    working = app.state.runtime
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
-    app.state.sessionmaker = async_sessionmaker(unreachable)
+    app.state.runtime = dataclasses.replace(working, sessionmaker=async_sessionmaker(unreachable))
     try:
         answer = await client.get("/metrics")
     finally:
-        app.state.sessionmaker = working
+        app.state.runtime = working
         await unreachable.dispose()
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"

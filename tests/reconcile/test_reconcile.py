@@ -43,7 +43,7 @@ async def wait_for(client, task_ref: str, status: str, timeout: float = 10.0) ->
 
 
 async def deliveries(app, task_ref: str) -> list[tuple[str, str]]:
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         rows = await session.execute(
             text("SELECT source, outcome FROM deliveries WHERE task_ref = :ref"), {"ref": task_ref}
         )
@@ -103,7 +103,7 @@ async def test_callback_that_arrives_first_leaves_nothing_to_reconcile(app, clie
 
 
 async def test_task_with_no_result_expires_and_a_late_result_still_applies(app, client, acedata):
-    app.state.settings.task_timeout = 0.3
+    app.state.runtime.settings.task_timeout = 0.3
     task = await submit(client)
     acedata.records[task["task_id"]] = running_record(task["task_id"])
     expired = await wait_for(client, task["id"], "expired")
@@ -117,7 +117,7 @@ async def test_task_with_no_result_expires_and_a_late_result_still_applies(app, 
 
 async def test_pending_task_left_by_a_crash_is_settled_not_left_pending(app, client):
     ref = "tsk_crashed_before_acedata_answered"
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         await session.execute(
             text(
                 "INSERT INTO tasks (id, kind, status, input, created_at) "
@@ -132,7 +132,7 @@ async def test_pending_task_left_by_a_crash_is_settled_not_left_pending(app, cli
 
 async def insert_submitted(app, count: int) -> dict[str, str]:
     refs = {str(uuid.uuid4()): f"tsk_bulk_{n:04d}" for n in range(count)}
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         await session.execute(
             text(
                 "INSERT INTO tasks (id, task_id, kind, status, input, next_check_at) "
@@ -146,7 +146,7 @@ async def insert_submitted(app, count: int) -> dict[str, str]:
 
 
 async def make_due(app) -> None:
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         await session.execute(text("UPDATE tasks SET next_check_at = now()"))
         await session.commit()
 
@@ -167,18 +167,18 @@ async def test_lookups_are_batches_of_50_at_most_one_a_second(app, client, aceda
 
 
 async def test_two_reconcilers_sharing_the_database_look_each_task_up_once(app, acedata):
-    await app.state.background.stop()  # only the two below may sweep
+    await app.state.runtime.background.stop()  # only the two below may sweep
     refs = await insert_submitted(app, 80)
     for task_id in refs:
         acedata.records[task_id] = finished_record(task_id, fixture("tts_callback_success"))
     await make_due(app)
-    settings, client = app.state.settings, app.state.acedata
-    one = Reconciler(app.state.sessionmaker, client, settings, Pacer(0))
-    two = Reconciler(app.state.sessionmaker, client, settings, Pacer(0))
+    settings, client = app.state.runtime.settings, app.state.runtime.acedata
+    one = Reconciler(app.state.runtime.sessionmaker, client, settings, Pacer(0))
+    two = Reconciler(app.state.runtime.sessionmaker, client, settings, Pacer(0))
     sweeps = await asyncio.gather(one.sweep(), two.sweep(), one.sweep(), two.sweep())
     assert sum(s.applied for s in sweeps) == 80
     assert sorted(asked_ids(acedata)) == sorted(refs)
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         counts = await session.execute(
             text("SELECT count(*) FROM deliveries WHERE source = 'reconcile' GROUP BY task_ref")
         )

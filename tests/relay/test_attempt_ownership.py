@@ -6,7 +6,8 @@ import time
 import httpx
 from sqlalchemy import text
 
-from app.relay import safety, sender, service
+from app import url_safety as safety
+from app.relay import sender, service
 from tests.relay.test_relay import finished_task, relays_when, settled
 
 
@@ -16,7 +17,7 @@ async def test_an_attempt_overtaken_by_a_later_claim_does_not_overwrite_the_mess
     task = await finished_task(client, receiver)
     [message] = await relays_when(client, task["id"], settled)
     assert message["status"] == "delivered"
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         # Another process claimed attempts 2 and 3 after this one's lease on attempt 2 ran out.
         await session.execute(
             text("UPDATE relay_messages SET attempts = 3 WHERE id = :id"), {"id": message["id"]}
@@ -30,7 +31,7 @@ async def test_an_attempt_overtaken_by_a_later_claim_does_not_overwrite_the_mess
         await session.commit()
     stale = service.Claimed(message["id"], row.url, row.task, 2, "pending", row.created_at)
     late = sender.Answer(latency_ms=5, status_code=500, excerpt="late")
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         await service.record(
             session, stale, late, service.Policy(max_age=60, delay=1), row.created_at
         )

@@ -11,7 +11,7 @@ async def test_a_crashing_attempt_is_recorded_as_failed_and_ends_dead(
         raise RuntimeError("text that might quote a secret")
 
     monkeypatch.setattr(sender, "send", crash)
-    app.state.settings.relay_max_age = 0.3
+    app.state.runtime.settings.relay_max_age = 0.3
     task = await finished_task(client, receiver)
 
     [message] = await relays_when(client, task["id"], settled)

@@ -35,7 +35,7 @@ def settled(items: list[dict]) -> bool:
 
 
 async def relay_secret(app) -> str:
-    return app.state.keys.relay_secret
+    return app.state.runtime.keys.relay_secret
 
 
 async def test_receiver_failing_twice_gets_three_attempts_and_one_verified_delivery(
@@ -63,7 +63,7 @@ async def test_receiver_failing_twice_gets_three_attempts_and_one_verified_deliv
 
 
 async def test_receiver_that_always_fails_ends_dead(client, receiver, app):
-    app.state.settings.relay_max_age = 0.3
+    app.state.runtime.settings.relay_max_age = 0.3
     receiver.default = 503
     task = await finished_task(client, receiver)
 
@@ -188,7 +188,7 @@ async def test_relay_again_while_an_attempt_is_in_flight_is_409(client, receiver
 async def test_relay_is_sent_at_once_when_the_task_finishes_not_at_the_next_sweep(
     app, client, receiver
 ):
-    app.state.settings.relay_interval = 30.0
+    app.state.runtime.settings.relay_interval = 30.0
     await asyncio.sleep(0.05)  # let the loop's current short wait end
     task = await submit(client, "speech", callback_url=receiver.url)
     body = fixture("tts_callback_success") | {"task_id": task["task_id"]}

@@ -124,7 +124,7 @@ async def test_synchronous_result_in_submit_answer_finishes_the_task(client, ace
 
 
 async def test_without_acedata_token_submits_are_refused_clearly(app, client, acedata):
-    app.state.acedata._token = None
+    app.state.runtime.acedata._token = None
     answer = await client.post("/v1/voices", json=VOICE)
     assert answer.status_code == 503
     assert answer.json()["code"] == "acedata_not_configured"
@@ -150,7 +150,7 @@ async def test_acceptance_after_the_callback_finished_the_task_changes_nothing(
 
     assert finished[0]["status"] == "succeeded"
     assert await state(client, task["id"]) == finished[0]
-    async with app.state.sessionmaker() as session:
+    async with app.state.runtime.sessionmaker() as session:
         row = (
             await session.execute(
                 text("SELECT updated_at, finished_at, next_check_at FROM tasks WHERE id = :id"),

@@ -46,7 +46,7 @@ async def test_long_poll_gives_the_current_state_after_the_wait(app, client):
     assert time.monotonic() - started >= 0.3
     assert answer.json() == await read(client, task["id"])
     assert answer.json()["status"] == "submitted"
-    assert len(app.state.waiters) == 0
+    assert len(app.state.runtime.waiters) == 0
 
 
 async def test_wait_over_sixty_seconds_is_refused(client):
@@ -65,7 +65,7 @@ async def test_long_poll_on_an_unknown_task_is_404(client):
 async def test_long_poll_still_wakes_after_the_listen_connection_was_lost(
     app, client, database_url
 ):
-    waiters = app.state.waiters
+    waiters = app.state.runtime.waiters
     pid = waiters._conn.get_server_pid()
     engine = create_async_engine(database_url)
     async with engine.begin() as conn:

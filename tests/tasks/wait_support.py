@@ -10,8 +10,8 @@ from tests.helpers import post_callback
 async def parked(app, count: int, timeout: float = 10.0) -> None:
     """Until `count` long-polls are waiting in this process."""
     deadline = time.monotonic() + timeout
-    while len(app.state.waiters) < count:
-        assert time.monotonic() < deadline, f"{len(app.state.waiters)} waiters, not {count}"
+    while len(app.state.runtime.waiters) < count:
+        assert time.monotonic() < deadline, f"{len(app.state.runtime.waiters)} waiters, not {count}"
         await asyncio.sleep(0.01)
 
 

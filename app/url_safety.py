@@ -1,7 +1,8 @@
-"""Where a relay may go: http(s) URLs whose host resolves only to public addresses (no SSRF).
+"""Where fishhook may connect on a client's behalf: http(s) URLs whose host resolves only to
+public addresses (no SSRF). Shared by the relay and anything else that fetches a URL.
 
-Checked at submit time and again at send time, since DNS can change in between. At send
-time the connection is pinned to the address that was checked, so a DNS answer that
+A relay URL is checked at submit time and again at send time, since DNS can change in
+between. At send time the connection is pinned to the address that was checked, so a DNS answer that
 changes between the check and the connect (rebinding) cannot reach an internal host.
 """
 

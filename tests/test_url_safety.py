@@ -4,8 +4,9 @@ import ipaddress
 
 import pytest
 
+from app import url_safety as safety
 from app.config import Settings
-from app.relay import safety, sender
+from app.relay import sender
 from tests.helpers import SPEECH
 
 

@@ -1,0 +1,146 @@
+"""The runtime: everything a service process builds at startup, typed, in one place.
+
+`start(settings)` builds it and tears it down in reverse; the lifespan stores it on
+`app.state.runtime`, and routers reach its parts through the aliases in `app.deps`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import keys
+from app.acedata.client import AceDataClient
+from app.background import Background
+from app.callbacks.intake import Intake
+from app.config import Settings
+from app.db import create_engine, create_reader, create_sessionmaker
+from app.deliveries import retention
+from app.embedded_db import database_url
+from app.keys import Keys
+from app.middleware.shutdown import InFlight
+from app.reconcile.service import Reconciler
+from app.relay.signing import secret_key
+from app.relay.worker import Relay, relay_client
+from app.tasks.waiting import Waiters
+
+log = logging.getLogger("fishhook")
+
+# How often a lost LISTEN connection (database restart) is noticed and reopened.
+LISTEN_CHECK_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    # Sessions that write (services commit themselves), and sessions that only read.
+    sessionmaker: async_sessionmaker[AsyncSession]
+    reader: async_sessionmaker[AsyncSession]
+    keys: Keys
+    acedata: AceDataClient
+    intake: Intake
+    waiters: Waiters
+    relay: Relay
+    reconciler: Reconciler
+    background: Background
+
+
+def _warn_about_open_doors(settings: Settings) -> None:
+    if not settings.api_keys:
+        log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
+    if settings.acedata_token is None:
+        log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
+
+
+def _acedata_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> AceDataClient:
+    http = httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(
+            settings.acedata_read_timeout, connect=settings.acedata_connect_timeout
+        ),
+        follow_redirects=False,
+    )
+    return AceDataClient(
+        http,
+        settings.acedata_base_url,
+        settings.acedata_token,
+        retry_budget=settings.upstream_retry_budget,
+        backoff_base=settings.upstream_backoff_base,
+    )
+
+
+def _start_background(runtime: Runtime) -> None:
+    settings, background = runtime.settings, runtime.background
+    background.every("reconcile", settings.reconcile_interval, runtime.reconciler.sweep)
+    background.every("listen", LISTEN_CHECK_INTERVAL, runtime.waiters.listen)
+    if settings.relay_enabled:
+        # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
+        runtime.waiters.subscribe(runtime.relay.wake)
+        background.every("relay", 0, runtime.relay.run_once)
+    background.every(
+        "prune_deliveries",
+        settings.delivery_prune_interval,
+        lambda: retention.prune(runtime.sessionmaker, settings.delivery_retention_days),
+    )
+
+
+@contextlib.asynccontextmanager
+async def start(
+    settings: Settings,
+    in_flight: InFlight,
+    acedata_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Runtime]:
+    """Build the runtime, run its background loops, and on exit close it all in reverse
+    (also when startup itself fails half-way)."""
+    url = database_url(settings.database_url, settings.data_dir)
+    async with contextlib.AsyncExitStack() as stack:
+        engine = create_engine(url, settings)
+        stack.push_async_callback(engine.dispose)
+        sessionmaker = create_sessionmaker(engine)
+        resolved = await keys.resolve(settings, sessionmaker)
+        acedata = _acedata_client(settings, acedata_transport)
+        stack.push_async_callback(acedata.aclose)
+        relay_http = relay_client(settings)
+        stack.push_async_callback(relay_http.aclose)
+        waiters = Waiters(url)
+        stack.push_async_callback(waiters.close)
+        await waiters.listen()
+        runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            reader=create_reader(engine),
+            keys=resolved,
+            acedata=acedata,
+            intake=Intake(
+                url,
+                writers=settings.intake_writers,
+                max_batch=settings.intake_max_batch,
+                max_waiting=settings.intake_max_waiting,
+            ),
+            waiters=waiters,
+            relay=Relay(sessionmaker, relay_http, secret_key(resolved.relay_secret), settings),
+            reconciler=Reconciler(sessionmaker, acedata, settings),
+            background=Background(),
+        )
+        stack.push_async_callback(runtime.background.stop)
+        # Callbacks still waiting learn their outcome (or 503), then every request cancelled
+        # at the shutdown timeout gets to answer before the rest closes (run first: LIFO).
+        stack.push_async_callback(_settle, in_flight)
+        stack.push_async_callback(runtime.intake.close)
+        _warn_about_open_doors(settings)
+        _start_background(runtime)
+        yield runtime
+
+
+async def _settle(in_flight: InFlight) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            await in_flight.settle()
