@@ -1,12 +1,11 @@
 """/v1/deliveries: every request that reached /callbacks, one by one, and replay."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.deliveries import service
-from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
+from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, IsoTime, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
@@ -19,8 +18,8 @@ async def list_deliveries(
     session: ReaderDep,
     task_id: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoTime | None = None,
+    until: IsoTime | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> DeliveryPage:
