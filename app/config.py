@@ -100,6 +100,7 @@ class Settings(BaseSettings):
         (a wildcard address is reached on loopback)."""
         if "public_url" not in self.model_fields_set:
             self.public_url = listening_url(self.host, self.port)
+            self.model_fields_set.discard("public_url")  # still derived, not set
         return self
 
     @field_validator("api_keys", mode="before")
