@@ -94,11 +94,11 @@ async def _slow_client(url: str, tally: Outcome) -> None:
                 await writer.drain()
                 await asyncio.sleep(0.5)
                 if reader.at_eof():
+                    tally.errors += 1  # the server cut it off
                     break
         except OSError:
-            pass
+            tally.errors += 1
         finally:
-            tally.errors += 1  # a held connection the server cut off (or that gave up)
             writer.close()
 
 
