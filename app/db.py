@@ -1,5 +1,6 @@
 """The database: declarative Base (with constraint names), engine and session factory."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,12 @@ class Base(DeclarativeBase):
 # For every connection fishhook opens: the pool's, and the intake's and LISTEN's own.
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 30.0
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """A CHECK constraint's text: `column` holds one of `values` (the members of a StrEnum)."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -1,21 +1,30 @@
 """The deliveries table: every request that reached /callbacks, kept as received."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, LargeBinary, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, one_of
 
-OUTCOMES = ("applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched")
-SOURCES = ("callback", "replay", "reconcile", "submit")
+
+class Outcome(StrEnum):
+    """What a delivery did to its task."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    LATE = "late"
+    UNAUTHENTICATED = "unauthenticated"
+    INVALID = "invalid"
+    UNMATCHED = "unmatched"
 
 
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})", name="outcome"),
+        CheckConstraint(one_of("outcome", Outcome), name="outcome"),
         Index(None, "task_ref"),
         # The deliveries log is filtered by AceData's id and pruned by age.
         Index(None, "task_id"),

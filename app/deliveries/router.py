@@ -1,17 +1,16 @@
 """/v1/deliveries: every request that reached /callbacks, one by one, and replay."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.callbacks.models import Outcome
 from app.deliveries import service
 from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
-
-Outcome = Literal["applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched"]
 
 
 @router.get("/deliveries")

@@ -7,22 +7,25 @@ for long-polling. A task that expired and later succeeds gets a second message.
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, one_of
 
-MESSAGE_STATUSES = ("pending", "delivered", "dead")
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
 
 
 class RelayMessage(Base):
     __tablename__ = "relay_messages"
     __table_args__ = (
-        CheckConstraint(
-            f"status IN ({', '.join(repr(s) for s in MESSAGE_STATUSES)})", name="status"
-        ),
+        CheckConstraint(one_of("status", MessageStatus), name="status"),
         Index(None, "task_ref"),
         # The relay loop's claim: due pending messages, oldest first.
         Index(

@@ -1,7 +1,7 @@
 """/v1 task endpoints: submit voices and speech, read tasks."""
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from app.deps import (
 from app.idempotency.service import check_key
 from app.keys import Keys
 from app.tasks import service
+from app.tasks.models import TaskKind, TaskStatus
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
 from app.tasks.waiting import MAX_WAIT, wait_for
 
@@ -100,8 +101,8 @@ async def read_task(
 @router.get("/tasks")
 async def list_tasks(
     session: ReaderDep,
-    status: Literal["pending", "submitted", "succeeded", "failed", "expired"] | None = None,
-    kind: Literal["voice", "speech"] | None = None,
+    status: TaskStatus | None = None,
+    kind: TaskKind | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> TaskPage:

@@ -16,7 +16,7 @@ from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
-from app.errors import NotFound, ServiceUnavailable, Unprocessable
+from app.errors import NotFound, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.pagination import NUL
@@ -49,11 +49,7 @@ async def submit(
 
     Returns the task and whether it is the first one an Idempotency-Key created (True
     when the answer is a replay)."""
-    if not acedata.configured:
-        raise ServiceUnavailable(
-            "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
-            code="acedata_not_configured",
-        )
+    acedata.require_token()
     webhook = str(request.callback_url) if request.callback_url else None
     if webhook is not None:
         try:

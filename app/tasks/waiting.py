@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import CONNECT_TIMEOUT, asyncpg_dsn
 from app.tasks import service
-from app.tasks.models import Task
+from app.tasks.models import TERMINAL_STATUSES, Task
 
 log = logging.getLogger("fishhook.waiting")
 
 CHANNEL = "fishhook_tasks"  # "<id> <task_id>" of every task that finishes
 RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
 MAX_WAIT = 60.0
-TERMINAL_STATUSES = ("succeeded", "failed", "expired")
 
 
 class Waiters:

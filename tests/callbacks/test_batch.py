@@ -21,7 +21,7 @@ async def make_task(engine, task_id="ace-1", status="submitted", result=None):
     return ref
 
 
-def row(ref, task_id, audio="a", fixed=None):
+def row(ref, task_id, audio="a", decided_outcome=None):
     body = {"task_id": task_id, "audio_url": f"https://x.example/{audio}.mp3"}
     raw = json.dumps(body)
     return Row(
@@ -35,10 +35,10 @@ def row(ref, task_id, audio="a", fixed=None):
         body_size=len(raw),
         task_id=task_id,
         task_ref=ref,
-        fixed=fixed,
+        decided_outcome=decided_outcome,
         detail=None,
-        status=None if fixed else "succeeded",
-        result=None if fixed else raw,
+        status=None if decided_outcome else "succeeded",
+        result=None if decided_outcome else raw,
         output=json.dumps({"audio_url": body["audio_url"]}),
         error=None,
         trace_id=None,
@@ -97,8 +97,8 @@ async def test_batch_mixes_tasks_outcomes_and_unknown_refs(engine):
         row(done_ref, "ace-2", "b"),
         row(open_ref, "ace-1"),
         row(new_id("tsk"), "ace-3"),
-        row(None, None, fixed="invalid"),
-        row(open_ref, "ace-1", fixed="unauthenticated"),
+        row(None, None, decided_outcome="invalid"),
+        row(open_ref, "ace-1", decided_outcome="unauthenticated"),
         row(done_ref, "ace-2", "c"),
     ]
     assert await run(engine, rows) == [
