@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, make_url
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,11 +39,6 @@ def one_of(column: str, values: Iterable[str]) -> str:
     """A CHECK constraint's text: `column` holds one of `values` (the members of a StrEnum)."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
-
-
-def asyncpg_dsn(url: str) -> str:
-    """The SQLAlchemy URL as a DSN for a connection opened with asyncpg directly."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:

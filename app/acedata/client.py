@@ -110,13 +110,7 @@ class AceDataClient:
         try:
             answer = await self._http.post(self._base_url + path, json=body, headers=sent)
         except _NOT_SENT as exc:
-            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
-            raise UpstreamError(
-                _info(
-                    code or "upstream_unavailable",
-                    f"AceData could not be reached ({type(exc).__name__})",
-                )
-            ) from None
+            raise _unreachable(exc, "could not be reached") from None
         except httpx.HTTPError as exc:
             # The request may have reached AceData: its answer is what got lost.
             if not idempotent:
@@ -125,13 +119,7 @@ class AceDataClient:
                     f"the connection to AceData failed after the request was sent "
                     f"({type(exc).__name__}); AceData may or may not have accepted the job"
                 ) from None
-            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
-            raise UpstreamError(
-                _info(
-                    code or "upstream_unavailable",
-                    f"AceData did not answer ({type(exc).__name__})",
-                )
-            ) from None
+            raise _unreachable(exc, "did not answer") from None
         return _read(path, answer)
 
     async def retrieve_batch(self, ids: list[str]) -> list[dict[str, Any]]:
@@ -144,6 +132,13 @@ class AceDataClient:
 
 def _info(code: str, message: str) -> ErrorInfo:
     return ErrorInfo(code, message, None)
+
+
+def _unreachable(exc: httpx.HTTPError, what: str) -> UpstreamError:
+    """AceData `what` ("did not answer", say): a timeout, or unavailable."""
+    timeout = isinstance(exc, httpx.TimeoutException)
+    code = "upstream_timeout" if timeout else "upstream_unavailable"
+    return UpstreamError(_info(code, f"AceData {what} ({type(exc).__name__})"))
 
 
 def _read(path: str, answer: httpx.Response) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 import asyncpg
 
 from app.callbacks.batch import Applied, Row, apply_batch
-from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT, asyncpg_dsn
+from app.config import asyncpg_url
+from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from app.errors import ServiceUnavailable, database_unavailable, is_outage, is_refused_value
 
 log = logging.getLogger("fishhook.intake")
@@ -44,7 +45,7 @@ class Intake:
         max_batch: int = 200,
         max_waiting: int = 5000,
     ) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._dsn = asyncpg_url(database_url, dsn=True)
         self._writers = writers  # at most this many statements at once
         self._max_batch = max_batch
         self._max_waiting = max_waiting

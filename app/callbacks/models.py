@@ -1,24 +1,13 @@
 """The deliveries table: every request that reached /callbacks, kept as received."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, LargeBinary, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, one_of
-
-
-class Outcome(StrEnum):
-    """What a delivery did to its task."""
-
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    LATE = "late"
-    UNAUTHENTICATED = "unauthenticated"
-    INVALID = "invalid"
-    UNMATCHED = "unmatched"
+from app.vocabulary import Outcome
 
 
 class Delivery(Base):

@@ -30,6 +30,13 @@ class Inbound:
     remote_addr: str | None = None
     replay_of: str | None = None  # the stored delivery this one replays
 
+    @classmethod
+    def of_answer(cls, source: str, body: dict[str, Any]) -> "Inbound":
+        """An answer fishhook fetched itself from AceData (to a submit, to a lookup), taken
+        in as if it had been posted as a callback."""
+        raw = json.dumps(body).encode()
+        return cls(source=source, method="POST", query="", headers={}, body=raw, body_size=len(raw))
+
 
 @dataclass(frozen=True, slots=True)
 class Receipt:

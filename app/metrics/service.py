@@ -15,10 +15,9 @@ from importlib import metadata
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.callbacks.models import Outcome
 from app.ids import first_id_at
 from app.metrics.exposition import gauge
-from app.tasks.models import TaskStatus
+from app.vocabulary import Outcome, TaskStatus
 
 WINDOW = 86_400.0  # seconds counted by the *_24h gauges
 TABLES = ("tasks", "deliveries", "relay_messages")

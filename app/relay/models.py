@@ -7,19 +7,13 @@ for long-polling. A task that expired and later succeeds gets a second message.
 """
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, one_of
-
-
-class MessageStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
+from app.vocabulary import MessageStatus
 
 
 class RelayMessage(Base):

@@ -1,30 +1,13 @@
 """The tasks table."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db import Base, one_of
-
-
-class TaskKind(StrEnum):
-    VOICE = "voice"
-    SPEECH = "speech"
-
-
-class TaskStatus(StrEnum):
-    PENDING = "pending"
-    SUBMITTED = "submitted"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    EXPIRED = "expired"
-
-
-# Fishhook has stopped waiting on these; a result may still land on an expired task.
-TERMINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.EXPIRED})
+from app.vocabulary import TaskKind, TaskStatus
 
 
 class Task(Base):
