@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from app.callbacks.redaction import MAX_HEADER_VALUE
 from app.callbacks.service import MAX_TASK_ID
-from tests.helpers import state, submit
+from tests.support.api import state, submit
 
 TASK = "{task}"  # replaced by a real task id (fishhook's or AceData's) when drawn
 

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from app.http_protocol import GuardedProtocol, Limits
-from tests.helpers import VOICE, callback_path, submit
+from tests.support.api import VOICE, callback_path, submit
 
 BIG = "x" * 40_000  # over the default FISHHOOK_MAX_HEADER_BYTES of 32768
 

@@ -10,8 +10,8 @@ import pytest
 from app.callbacks import service
 from app.callbacks.batch import apply_batch
 from app.callbacks.service import MAX_TASK_ID, Inbound
-from tests.acedata_fake import fixture
-from tests.helpers import callback_path, post_callback, read, submit
+from tests.support.api import callback_path, post_callback, read, submit
+from tests.support.fixtures import fixture
 
 
 def success(task_id: str) -> dict:

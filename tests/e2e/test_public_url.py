@@ -6,9 +6,10 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import ROOT, Service, free_port, stop, wait_until_ready
-from tests.e2e.test_core_loop import wait_finished
+from tests.support.database import empty_tables
+from tests.support.polling import eventually
+from tests.support.processes import ROOT, Service, stop, wait_until_ready
+from tests.support.receiver import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +32,12 @@ async def test_with_only_fishhook_port_set_callbacks_reach_that_port(
             [sent] = (await sim.get("/_sim/requests")).json()["items"]
             assert sent["body"]["callback_url"].startswith(f"{url}/callbacks?")
             # Finished by the simulator's callback (reconciliation waits 600 s).
-            assert (await wait_finished(api, task["id"]))["status"] == "succeeded"
+
+            async def succeeded() -> bool:
+                return (await api.get(f"/v1/tasks/{task['id']}")).json()["status"] == "succeeded"
+
+            await eventually(succeeded, timeout=15, interval=0.1, what="the callback")
     finally:
         stop(proc)
-        await _empty_tables(database_url)
+        await empty_tables(database_url)
     assert f"callbacks_public_url url={url}" in capfd.readouterr().err
