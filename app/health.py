@@ -7,6 +7,7 @@ from sqlalchemy import text
 from app.deps import RuntimeDep
 from app.errors import problem
 from app.migrate import head_revision
+from app.openapi import problems
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +17,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=problems(503))
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         async with runtime.engine.connect() as conn:

@@ -17,15 +17,29 @@ from app.deps import (
     SettingsDep,
     WaitersDep,
 )
-from app.idempotency.service import check_key
+from app.idempotency.service import KEY_PATTERN, check_key
 from app.keys import Keys
+from app.openapi import problems
+from app.pagination import cursor_query
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
 from app.tasks.waiting import MAX_WAIT, wait_for
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+# The pattern is checked by check_key (400 invalid_idempotency_key), not by FastAPI (422).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Submitting again with the same key returns the first task",
+        json_schema_extra={"pattern": KEY_PATTERN, "maxLength": 255},
+    ),
+]
 
-router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
+router = APIRouter(
+    prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep], responses=problems(400, 503)
+)
+# AceData's refusals and outages (app/acedata/errors.py), and the Idempotency-Key's reuse.
+SUBMIT_ERRORS = problems(403, 409, 422, 502, 504)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +88,17 @@ async def _submit(kind: str, body: VoiceRequest | SpeechRequest, sub: Submission
     return TaskOut.of(task)
 
 
-@router.post("/voices", status_code=202)
+@router.post("/voices", status_code=202, responses=SUBMIT_ERRORS)
 async def create_voice(body: VoiceRequest, submission: SubmissionDep) -> TaskOut:
     return await _submit("voice", body, submission)
 
 
-@router.post("/speech", status_code=202)
+@router.post("/speech", status_code=202, responses=SUBMIT_ERRORS)
 async def create_speech(body: SpeechRequest, submission: SubmissionDep) -> TaskOut:
     return await _submit("speech", body, submission)
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", responses=problems(404))
 async def read_task(
     task_id: str,
     session: ReaderDep,
@@ -103,7 +117,7 @@ async def list_tasks(
     status: Literal["pending", "submitted", "succeeded", "failed", "expired"] | None = None,
     kind: Literal["voice", "speech"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_query()] = None,
 ) -> TaskPage:
     tasks, next_cursor = await service.page(
         session, status=status, kind=kind, limit=limit, cursor=cursor
