@@ -1,8 +1,9 @@
 """The OpenAPI document, made to tell the truth: problem+json errors, the bearer scheme, /callbacks.
 
 Routers say which errors they answer with `responses=problems(404, 409)` (on the APIRouter
-or one route); `document(app)` then rewrites every 4xx/5xx of every operation, FastAPI's
-own 422 included, to the shared `Problem` schema under application/problem+json, adds the
+or one route); `document(app)` then gives every 4xx/5xx of every operation, FastAPI's own
+422 included, the shared `Problem` schema under application/problem+json (unless the route
+declared another body for it, as /fish/* routes do with AceData's shape), adds the
 errors every operation of a kind can give (401 where the API key is checked, 413 where a
 body is read, `everywhere=` for limits applied in front of all routes), and documents the
 bare ASGI endpoints FastAPI's routing never sees (see `extra_paths`).
@@ -169,7 +170,11 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_problem(status: int, response: dict[str, Any]) -> None:
-    if status == 422 or response.get("description") == "Validation Error":
+    content = response.get("content", {})
+    declared = any("schema" in media for media in content.values())
+    if declared and not _is_fastapi_validation(content):
+        return  # the route declared its own error body (AceData-shaped ones on /fish/*)
+    if response.get("description") == "Validation Error":
         response["description"] = _describe(422)
     response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
     headers = response.setdefault("headers", {})
@@ -179,6 +184,11 @@ def _as_problem(status: int, response: dict[str, Any]) -> None:
         headers.update(_WWW_AUTHENTICATE)
     if not headers:
         del response["headers"]
+
+
+def _is_fastapi_validation(content: dict[str, Any]) -> bool:
+    schema = content.get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
 
 
 def strings_refuse_nul(schema: dict[str, Any]) -> None:

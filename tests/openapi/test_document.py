@@ -124,3 +124,38 @@ async def test_idempotency_key_and_cursor_patterns_match_what_is_accepted(client
     assert empty_cursor.status_code == 400
     an_id = await client.get("/v1/tasks", params={"cursor": "tsk_01KB0000000000000000000000"})
     assert an_id.status_code == 200
+
+
+def test_a_new_router_gets_problem_errors_and_keeps_a_body_it_declares():
+    from fastapi import APIRouter, FastAPI
+    from pydantic import BaseModel
+
+    from app.openapi import document, problems
+
+    class AceDataError(BaseModel):
+        success: bool
+        error: dict
+
+    router = APIRouter(prefix="/extra", responses=problems(404))
+
+    @router.get("/{item}")
+    async def read(item: int) -> dict:
+        return {}
+
+    @router.post("/fish", responses={400: {"model": AceDataError}, 422: {"model": AceDataError}})
+    async def fish(body: dict) -> dict:
+        return {}
+
+    app = FastAPI()
+    app.include_router(router)
+    document(app, api_keys_set=True, everywhere=[431])
+    paths = app.openapi()["paths"]
+    read_responses = paths["/extra/{item}"]["get"]["responses"]
+    assert set(read_responses) == {"200", "404", "422", "431"}
+    assert all(read_responses[s]["content"] == PROBLEM for s in ("404", "422", "431"))
+    fish_responses = paths["/extra/fish"]["post"]["responses"]
+    assert set(fish_responses) == {"200", "400", "404", "413", "422", "431"}
+    own = {"application/json": {"schema": {"$ref": "#/components/schemas/AceDataError"}}}
+    assert fish_responses["400"]["content"] == own
+    assert fish_responses["422"]["content"] == own
+    assert fish_responses["404"]["content"] == PROBLEM
