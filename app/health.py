@@ -17,7 +17,22 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None, responses=problems(503))
+_READY = {
+    "type": "object",
+    "required": ["status", "database", "migration"],
+    "properties": {
+        "status": {"const": "ready"},
+        "database": {"const": "ok"},
+        "migration": {"type": "string"},
+    },
+}
+
+
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={**problems(503), 200: {"content": {"application/json": {"schema": _READY}}}},
+)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         async with runtime.engine.connect() as conn:
