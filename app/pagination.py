@@ -5,9 +5,10 @@ so paging never repeats or skips a row.
 """
 
 import re
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -16,11 +17,29 @@ from app.errors import BadRequest
 
 NUL = "\x00"  # PostgreSQL's text cannot hold it: an id containing it matches nothing
 
-# An id from app/ids.py: a prefix, "_", 26 Crockford base32 characters.
+# An id from app/ids.py: a prefix, "_", 26 Crockford base32 characters. Documented as the
+# cursor's pattern, checked by decode_cursor (400 invalid_cursor, not FastAPI's 422).
 CURSOR_PATTERN = "^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$"
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """A list endpoint's ?limit= and ?cursor=."""
+
+    limit: Annotated[int, Query(ge=1, le=100)] = 20
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="next_cursor of the previous page",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
+        ),
+    ] = None
+
+
+PageDep = Annotated[PageQuery, Depends()]
 
 
 async def page(
@@ -52,8 +71,3 @@ def decode_cursor(cursor: str) -> str:
     if not _CURSOR.fullmatch(cursor):
         raise BadRequest("cursor is not one this service issued", code="invalid_cursor")
     return cursor
-
-
-def cursor_query(description: str = "next_cursor of the previous page") -> Any:
-    """The `cursor` query parameter, its pattern documented (checked by decode_cursor: 400)."""
-    return Query(description=description, json_schema_extra={"pattern": CURSOR_PATTERN})

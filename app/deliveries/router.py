@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BeforeValidator
@@ -11,11 +11,8 @@ from app.deliveries import service
 from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
 from app.openapi import problems
-from app.pagination import cursor_query
-
-router = APIRouter(
-    prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep], responses=problems(400, 503)
-)
+from app.pagination import PageDep
+from app.vocabulary import Outcome
 
 
 def _iso_8601(value: object) -> object:
@@ -31,7 +28,9 @@ IsoTime = Annotated[
     Query(description="ISO 8601; a time without an offset is read as UTC"),
 ]
 
-Outcome = Literal["applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched"]
+router = APIRouter(
+    prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep], responses=problems(400, 503)
+)
 
 
 @router.get("/deliveries")
@@ -41,8 +40,8 @@ async def list_deliveries(
     outcome: Outcome | None = None,
     since: IsoTime = None,
     until: IsoTime = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, cursor_query()] = None,
+    *,
+    listing: PageDep,
 ) -> DeliveryPage:
     deliveries, next_cursor = await service.page(
         session,
@@ -50,8 +49,8 @@ async def list_deliveries(
         outcome=outcome,
         since=since,
         until=until,
-        limit=limit,
-        cursor=cursor,
+        limit=listing.limit,
+        cursor=listing.cursor,
     )
     return DeliveryPage(items=[DeliveryOut.of(d) for d in deliveries], next_cursor=next_cursor)
 

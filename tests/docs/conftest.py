@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import Service, service
+from tests.support.processes import Service, service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -38,7 +38,7 @@ def test_swagger_ui_renders_every_operation_offline(browser, docs_service):
         lambda b: len(b.find_elements(By.CSS_SELECTOR, ".opblock")) >= expected
     )
     paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
-    assert {"/callbacks", "/v1/voices", "/v1/tasks/{task_id}"} <= paths
+    assert {"/callbacks", "/v1/voices", "/v1/tasks/{task_ref}"} <= paths
     assert _loaded_from(browser) == {f"127.0.0.1:{docs_service.port}"}
     assert _console_errors(browser) == []
 

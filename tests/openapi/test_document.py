@@ -5,7 +5,7 @@ import re
 from app.idempotency.service import KEY_PATTERN
 from app.openapi import NO_NUL
 from app.pagination import CURSOR_PATTERN
-from tests.helpers import callback_path
+from tests.support.api import callback_path
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -50,9 +50,9 @@ async def test_each_route_lists_the_statuses_it_answers(client):
 
     assert statuses("/v1/voices", "post") >= {"202", "400", "401", "409", "413", "422", "502"}
     assert statuses("/v1/voices", "post") >= {"503", "504"}
-    assert statuses("/v1/tasks/{task_id}", "get") >= {"200", "401", "404", "503"}
+    assert statuses("/v1/tasks/{task_ref}", "get") >= {"200", "401", "404", "503"}
     assert statuses("/v1/tasks", "get") >= {"400", "422"}  # a foreign cursor, a bad limit
-    assert statuses("/v1/tasks/{task_id}/relay", "post") >= {"404", "409"}
+    assert statuses("/v1/tasks/{task_ref}/relay", "post") >= {"404", "409"}
     assert statuses("/v1/deliveries/{delivery_id}/replay", "post") >= {"404", "409"}
     assert statuses("/readyz", "get") == {"200", "503"}
     assert statuses("/healthz", "get") == {"200"}

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.e2e.processes import ROOT, service, simulator
-from tests.receiver import Receiver, serve
+from tests.support.processes import ROOT, service, simulator
+from tests.support.receiver import Receiver, serve
 
 pytestmark = pytest.mark.e2e
 
