@@ -16,7 +16,7 @@ from tests.support.receiver import Receiver, serve
 pytestmark = pytest.mark.e2e
 
 API_KEY = "schemathesis-api-key"
-MAX_EXAMPLES = os.environ.get("ST_MAX_EXAMPLES", "25")
+MAX_EXAMPLES = os.environ.get("ST_MAX_EXAMPLES", "20")
 # A fixed seed by default, so CI runs the same cases each time; ST_SEED=random to explore.
 SEED = os.environ.get("ST_SEED", "20261130")
 TIMEOUT = 600
@@ -27,8 +27,14 @@ async def test_schemathesis_finds_no_failure(database_url):
         async with serve(Receiver()) as receiver:
             # relay_allow_private: the hooks point every generated callback_url at the local
             # receiver, so the relay never reaches a generated host (tests/openapi/st_hooks.py).
+            # A generous pool timeout: on a loaded CI machine a 503 database_unavailable
+            # (load shedding, as designed) would read as a server error.
             with service(
-                database_url, acedata_url, api_keys=API_KEY, relay_allow_private="true"
+                database_url,
+                acedata_url,
+                api_keys=API_KEY,
+                relay_allow_private="true",
+                db_pool_timeout="15",
             ) as svc:
                 output, code, took = await _run(svc.url, receiver.url)
     print(output)
@@ -42,7 +48,8 @@ async def _run(base_url: str, relay_url: str) -> tuple[str, int, float]:
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/openapi.json"]
     command += ["--header", f"Authorization: Bearer {API_KEY}"]
     command += ["--max-examples", MAX_EXAMPLES, "--generation-database", "none"]
-    command += ["--workers", "2", "--no-color"]
+    # One worker: Python 3.11's ast is not thread-safe, and hypothesis parses lambdas with it.
+    command += ["--workers", "1", "--no-color"]
     if SEED != "random":
         command += ["--seed", SEED]
     env = {
