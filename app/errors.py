@@ -149,7 +149,11 @@ def is_outage(exc: BaseException) -> bool:
         return True
     if isinstance(exc, asyncpg.PostgresError):
         return _sqlstate(exc).startswith(_OUTAGE_SQLSTATES)
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    # The asyncpg dialect wraps "the database system is shutting down" (57P03) and the
+    # like as a plain DBAPIError: its .orig carries the SQLSTATE.
+    return exc.connection_invalidated or _sqlstate(exc.orig).startswith(_OUTAGE_SQLSTATES)
 
 
 def database_unavailable() -> ServiceUnavailable:

@@ -8,7 +8,8 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import health, runtime
+from app import docs, health, openapi, runtime
+from app.callbacks import schemas as callback_schemas
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
@@ -75,6 +76,8 @@ def create_app(
         title="fishhook",
         summary="Callback receiver for AceData Cloud's Fish Audio API",
         lifespan=_lifespan(settings, in_flight, acedata_transport),
+        docs_url=None,  # served by app.docs, with local assets
+        redoc_url=None,
         # FastAPI's OpenTelemetry hooks cost a lookup per request; on only when asked for.
         telemetry={
             "tracing": settings.opentelemetry,
@@ -105,6 +108,13 @@ def create_app(
             ),
             limit=settings.max_header_bytes,
         )
+    )
+    docs.install(app)
+    openapi.document(
+        app,
+        api_keys_set=bool(settings.api_keys),
+        extra_paths={"/callbacks": callback_schemas.PATH_ITEM},
+        extra_schemas=[callback_schemas.CallbackReceipt],
     )
     return app
 

@@ -6,8 +6,9 @@ from fastapi.responses import HTMLResponse
 from app.dashboard import page, service
 from app.deps import ApiKeyDep, SessionDep
 from app.metrics.service import version
+from app.openapi import problems
 
-router = APIRouter(tags=["dashboard"], dependencies=[ApiKeyDep])
+router = APIRouter(tags=["dashboard"], dependencies=[ApiKeyDep], responses=problems(503))
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -6,11 +6,19 @@ from fastapi.responses import Response
 from app.deps import RuntimeDep, SessionDep
 from app.metrics import service
 from app.metrics.exposition import CONTENT_TYPE
+from app.openapi import problems
 
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics", response_class=Response)
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={**problems(503), 200: {"description": "Prometheus text 0.0.4", "content": _TEXT}},
+)
 async def metrics(runtime: RuntimeDep, session: SessionDep) -> Response:
     # A database error propagates: the error handlers answer 503 problem+json.
     counts = await service.counts(session)

@@ -14,16 +14,29 @@ from app.deps import (
     SettingsDep,
     WaitersDep,
 )
-from app.idempotency.service import check_key
+from app.idempotency.service import KEY_PATTERN, check_key
+from app.openapi import problems
 from app.pagination import PageDep
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
 from app.tasks.waiting import MAX_WAIT, wait_for
 from app.vocabulary import TaskKind, TaskStatus
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+# The pattern is checked by check_key (400 invalid_idempotency_key), not by FastAPI (422).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Submitting again with the same key returns the first task",
+        json_schema_extra={"pattern": KEY_PATTERN, "maxLength": 255},
+    ),
+]
 
-router = APIRouter(prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep])
+router = APIRouter(
+    prefix="/v1", tags=["tasks"], dependencies=[ApiKeyDep], responses=problems(400, 503)
+)
+# AceData's refusals and outages (app/acedata/errors.py), and the Idempotency-Key's reuse.
+SUBMIT_ERRORS = problems(403, 409, 422, 502, 504)
 
 
 Submit = Callable[[TaskKind, VoiceRequest | SpeechRequest], Awaitable[TaskOut]]
@@ -60,17 +73,17 @@ async def _submitter(
 SubmitDep = Annotated[Submit, Depends(_submitter)]
 
 
-@router.post("/voices", status_code=202)
+@router.post("/voices", status_code=202, responses=SUBMIT_ERRORS)
 async def create_voice(body: VoiceRequest, submit: SubmitDep) -> TaskOut:
     return await submit(TaskKind.VOICE, body)
 
 
-@router.post("/speech", status_code=202)
+@router.post("/speech", status_code=202, responses=SUBMIT_ERRORS)
 async def create_speech(body: SpeechRequest, submit: SubmitDep) -> TaskOut:
     return await submit(TaskKind.SPEECH, body)
 
 
-@router.get("/tasks/{task_ref}")
+@router.get("/tasks/{task_ref}", responses=problems(404))
 async def read_task(
     task_ref: str,
     session: ReaderDep,

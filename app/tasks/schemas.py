@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.openapi import strings_refuse_nul
 from app.tasks.models import Task
 
 
@@ -19,7 +20,7 @@ def _has_nul(value: object) -> bool:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=strings_refuse_nul)
 
     @field_validator("*", mode="before")
     @classmethod
