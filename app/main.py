@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import health, runtime
+from app import health, runtime, tracing
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
@@ -104,5 +104,6 @@ def create_app(
 def serve_app() -> FastAPI:
     """The factory uvicorn's worker processes call (see `fishhook serve`)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    tracing.configure(settings.opentelemetry)
     return create_app(settings)

@@ -73,6 +73,8 @@ def settings(database_url: str) -> Settings:
         # Retries are real but quick: tests wait fractions of a second, not 20 s.
         upstream_retry_budget=1.0,
         upstream_backoff_base=0.01,
+        # The shared /fish/tasks pace (1 s in production) would make every lookup wait.
+        reconcile_pace=0.01,
     )
 
 
@@ -93,7 +95,10 @@ async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
+            text(
+                "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
+                " pacers"
+            )
         )
     await engine.dispose()
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import tracing
 from app.acedata.client import AceDataClient
 from app.config import Settings
 from app.deps import (
@@ -57,18 +58,21 @@ SubmissionDep = Annotated[Submission, Depends(_submission)]
 
 async def _submit(kind: str, body: VoiceRequest | SpeechRequest, sub: Submission) -> TaskOut:
     settings = sub.settings
-    task, replayed = await service.submit(
-        sub.session,
-        sub.acedata,
-        kind=kind,
-        request=body,
-        public_url=settings.public_url,
-        callback_secret=sub.keys.callback_secret,
-        reconcile_after=settings.reconcile_after,
-        idempotency_key=sub.idempotency_key,
-        idempotency_ttl=settings.idempotency_ttl,
-        allow_private=settings.relay_allow_private,
-    )
+    with tracing.span("fishhook.submit", **{"fishhook.kind": kind}) as span:
+        task, replayed = await service.submit(
+            sub.session,
+            sub.acedata,
+            kind=kind,
+            request=body,
+            public_url=settings.public_url,
+            callback_secret=sub.keys.callback_secret,
+            reconcile_after=settings.reconcile_after,
+            idempotency_key=sub.idempotency_key,
+            idempotency_ttl=settings.idempotency_ttl,
+            allow_private=settings.relay_allow_private,
+        )
+        span.set_attribute("fishhook.task", task.id)
+        span.set_attribute("fishhook.task_id", task.task_id or "")
     if replayed:
         sub.response.headers["Idempotent-Replayed"] = "true"
     return TaskOut.of(task)

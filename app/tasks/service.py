@@ -1,7 +1,6 @@
 """Submitting jobs to AceData and reading tasks back."""
 
 import json
-import logging
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select, update
@@ -19,11 +18,12 @@ from app.callbacks.service import Inbound, ingest
 from app.errors import NotFound, ServiceUnavailable, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
+from app.log import get_logger
 from app.pagination import NUL
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
 
-log = logging.getLogger("fishhook.tasks")
+log = get_logger("fishhook.tasks")
 
 KIND_PATHS = {"voice": VOICES, "speech": TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
@@ -93,7 +93,7 @@ async def submit(
         release = idempotency_key if retryable else None
         await _fail(session, ref, error.task_error(), release_key=release)
         raise
-    log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
+    log.info("task_submitted", task=ref, kind=kind, task_id=task_id)
     task = await _accepted(session, ref, task_id, answer, reconcile_after)
     if read_result(answer) is not None:
         # AceData answered with the finished result itself: apply it like a callback.
