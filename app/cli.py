@@ -111,6 +111,9 @@ def _serve(args: argparse.Namespace) -> None:
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # A busy host starts a worker in more than uvicorn's 5 s (the perf work replaces
+            # this supervisor; until then, a generous ping timeout).
+            timeout_worker_healthcheck=60,
         )
     finally:
         if simulator is not None:
