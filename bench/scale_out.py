@@ -51,6 +51,7 @@ defaults
     timeout client 75s
     timeout server 75s
     timeout queue 10s
+    timeout check 5s
 frontend http
     bind 127.0.0.1:{port}
     default_backend fishhook
@@ -58,7 +59,7 @@ backend fishhook
     balance leastconn
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check inter 1s fall 2 rise 1
+    default-server check inter 2s fall 3 rise 1
 {servers}
 """
 
