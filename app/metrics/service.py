@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 
 from sqlalchemy import text
@@ -77,6 +78,7 @@ async def counts(session: AsyncSession, *, commit: bool = True) -> Counts:
     )
 
 
+@cache
 def version() -> str:
     try:
         return metadata.version("fishhook")
