@@ -31,7 +31,7 @@ from app.config import asyncpg_url
 from bench import servers
 from bench.loadgen import build_request, closed_loop
 from bench.run import callback_body, drop_database, prepare_database
-from tests.receiver import Receiver, serve
+from tests.support.receiver import Receiver, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON = {"Content-Type": "application/json"}

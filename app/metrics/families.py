@@ -11,7 +11,7 @@ worker refreshes the same figure; the newest wins), the per-worker ones "livesum
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from app.callbacks.models import OUTCOMES
+from app.vocabulary import Outcome
 
 # Latencies of a web service: fast answers, and long polls (GET /v1/tasks/{id}?wait=60).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -116,7 +116,7 @@ pool_size = Gauge(
 )
 
 # Series that alerts use exist from the start, at 0, so rate() and increase() see them.
-for _outcome in (*OUTCOMES, "error"):
+for _outcome in (*Outcome, "error"):
     callbacks.labels(_outcome)
 for _result in ("delivered", "retry", "dead"):
     relay_attempts.labels(_result)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import tracing
+from app import backoff, tracing
 from app.config import Settings
 from app.log import get_logger
 from app.metrics import families
-from app.relay import schedule, sender, service
+from app.relay import sender, service
 from app.relay.models import RelayAttempt
 from app.tasks.schemas import TaskOut
 
@@ -124,7 +124,7 @@ class Relay:
         settings = self._settings
         return service.Policy(
             max_age=settings.relay_max_age,
-            delay=schedule.delay(
+            delay=backoff.delay(
                 claimed.number,
                 base=settings.relay_backoff_base,
                 cap=settings.relay_backoff_max,

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import ROOT, Service, wait_until_ready
+from tests.support.database import empty_tables
+from tests.support.processes import ROOT, Service, wait_until_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def two_processes(
         LoggedService(tmp_path / f"serve{n}.log", database_url, simulator_url, **settings)
         for n in range(2)
     ]
-    asyncio.run(_empty_tables(database_url))
+    asyncio.run(empty_tables(database_url))
     try:
         for service in services:
             service.start()
@@ -65,7 +65,7 @@ def two_processes(
     finally:
         for service in services:
             service.stop()
-        asyncio.run(_empty_tables(database_url))
+        asyncio.run(empty_tables(database_url))
 
 
 async def scrape(url: str) -> dict[tuple[str, frozenset], float]:

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from app.ids import first_id_at, new_id
 from app.metrics import snapshot
 from app.metrics.service import version
-from tests.acedata_fake import fixture
-from tests.conftest import ACEDATA_TOKEN, CALLBACK_SECRET
-from tests.helpers import callback_path, post_callback, submit
+from tests.support.api import callback_path, post_callback, submit
+from tests.support.fixtures import fixture
+from tests.support.settings import ACEDATA_TOKEN, CALLBACK_SECRET
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

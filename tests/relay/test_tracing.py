@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from app import tracing
-from tests.relay.test_relay import finished_task, relays_when, settled
+from tests.support.relay import finished_task, relays_when, settled
 
 
 @pytest.fixture
