@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import backoff, tracing
 from app.config import Settings
+from app.errors import is_outage
 from app.log import get_logger
 from app.metrics import families
 from app.relay import sender, service
@@ -21,6 +22,8 @@ log = get_logger("fishhook.relay")
 LEASE_MARGIN = 30.0
 # A message's state after an attempt, as fishhook_relay_attempts_total's result label.
 _RESULTS = {"delivered": "delivered", "dead": "dead", "pending": "retry"}
+# Pauses before recording an attempt again when the database is briefly unavailable.
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0)
 # Sweeps in a row while the batch comes back full (a backlog), before yielding to the timer.
 MAX_ROUNDS = 10
 
@@ -102,8 +105,7 @@ class Relay:
                 allow_private=settings.relay_allow_private,
             )
             policy = self._policy(claimed, answer)
-            async with self._sessionmaker() as session:
-                recorded = await service.record(session, claimed, answer, policy, started_at)
+            recorded = await self._record(claimed, answer, policy, started_at)
             result = _RESULTS.get(service.next_state(claimed, answer, policy)["status"], "retry")
             span.set_attribute("fishhook.relay.result", result)
             if answer.status_code is not None:
@@ -119,6 +121,25 @@ class Relay:
             error=answer.error,
         )
         return recorded
+
+    async def _record(
+        self,
+        claimed: service.Claimed,
+        answer: sender.Answer,
+        policy: service.Policy,
+        started_at: datetime,
+    ) -> RelayAttempt:
+        """Record the attempt, retrying a moment of database trouble (a drained pool, say):
+        the webhook has gone out, and an attempt left unrecorded is sent again."""
+        for delay in (*RECORD_RETRIES, None):
+            try:
+                async with self._sessionmaker() as session:
+                    return await service.record(session, claimed, answer, policy, started_at)
+            except Exception as exc:
+                if delay is None or not is_outage(exc):
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _policy(self, claimed: service.Claimed, answer: sender.Answer) -> service.Policy:
         settings = self._settings
