@@ -58,6 +58,8 @@ async def main(args: argparse.Namespace) -> None:
                 rows.append(
                     summary("serve, 2 workers, over HTTP", *await timed(client, args.count))
                 )
+                healthz = await timed(client, args.count, "/healthz")
+                rows.append(summary("reference: GET /healthz, same", *healthz))
         settings = Settings(_env_file=None, database_url=db_url, db_pool_size=2, db_pool_timeout=1)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
