@@ -78,6 +78,7 @@ def test_serve_says_which_public_url_callbacks_use_and_a_port_flag_moves_it(
     monkeypatch.delenv("FISHHOOK_PUBLIC_URL", raising=False)
     with caplog.at_level(logging.INFO, logger="fishhook.cli"):
         cli.serve(argparse.Namespace(host=None, port=8765, workers=1))
-    assert "callbacks_public_url url=http://127.0.0.1:8765" in caplog.text
+    [said] = [r for r in caplog.records if r.getMessage() == "callbacks_public_url"]
+    assert said.url == "http://127.0.0.1:8765"
     # The workers read their settings from the environment: the same URL.
     assert os.environ["FISHHOOK_PORT"] == "8765"

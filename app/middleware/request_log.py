@@ -1,6 +1,6 @@
 """Request ids, the access log and the HTTP metrics: one event and two samples per request.
 
-The route is the template that matched (`/v1/tasks/{task_id}`), never the raw path, so the
+The route is the template that matched (`/v1/tasks/{task_ref}`), never the raw path, so the
 metrics' labels stay bounded and no id or credential reaches them; the access log has the
 path without its query string (query strings carry callback credentials).
 """

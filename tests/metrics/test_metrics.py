@@ -89,7 +89,7 @@ async def test_rates_and_counts_follow_a_submit_and_its_callback(app, client):
     assert grew("fishhook_http_requests_total", method="POST", route="/v1/voices", status="202")
     assert (
         grew(
-            "fishhook_http_requests_total", method="GET", route="/v1/tasks/{task_id}", status="200"
+            "fishhook_http_requests_total", method="GET", route="/v1/tasks/{task_ref}", status="200"
         )
         == 1
     )
