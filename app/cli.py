@@ -1,7 +1,6 @@
 """The `fishhook` command: serve, migrate, simulator."""
 
 import argparse
-import logging
 import os
 import socket
 import subprocess
@@ -11,10 +10,11 @@ import time
 from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
 from app.http_protocol import uvicorn_options
-from app.log import configure_logging
+from app.log import configure_logging, get_logger
+from app.metrics.multiproc import metrics_directory
 from app.migrate import upgrade
 
-log = logging.getLogger("fishhook.cli")
+log = get_logger("fishhook.cli")
 
 SIMULATOR_TOKEN = "simulator-token"  # noqa: S105 (a fake upstream's fake token)
 
@@ -62,30 +62,38 @@ def _public_url(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def serve(args: argparse.Namespace) -> None:
+    # Before anything imports prometheus-client: it picks multiprocess mode on import.
+    with metrics_directory():
+        _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     use_simulator = wants_simulator(
         settings.acedata_token is not None, settings.acedata_base_url, settings.database_url
     )
     if use_simulator:
         log.warning(
-            "acedata_simulator: FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in "
-            "AceData simulator on http://127.0.0.1:%s (no real voices or audio). "
-            "Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
-            settings.simulator_port,
+            "acedata_simulator",
+            detail="FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in AceData "
+            "simulator (no real voices or audio). Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
+            url=f"http://127.0.0.1:{settings.simulator_port}",
         )
     elif settings.acedata_token is None:
         log.error(
-            "acedata_not_configured: FISHHOOK_ACEDATA_TOKEN is not set; submits answer 503 "
+            "acedata_not_configured",
+            detail="FISHHOOK_ACEDATA_TOKEN is not set; submits answer 503 "
             "acedata_not_configured until it is (the simulator only starts for local use, "
-            "with the embedded database)"
+            "with the embedded database)",
         )
     if settings.database_url is None:
         log.info(
-            "embedded_postgres data_dir=%s (set FISHHOOK_DATABASE_URL to use a server)",
-            settings.data_dir,
+            "embedded_postgres",
+            data_dir=str(settings.data_dir),
+            detail="set FISHHOOK_DATABASE_URL to use a server",
         )
     url = database_url(settings.database_url, settings.data_dir)
     # Worker processes inherit the environment: they attach to the same database.
@@ -99,12 +107,9 @@ def serve(args: argparse.Namespace) -> None:
     get_settings.cache_clear()
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info(
-        "serving host=%s port=%s workers=%s",
-        args.host or settings.host,
-        args.port or settings.port,
-        workers,
+        "serving", host=args.host or settings.host, port=args.port or settings.port, workers=workers
     )
-    log.info("callbacks_public_url url=%s (FISHHOOK_PUBLIC_URL)", _public_url(args, settings))
+    log.info("callbacks_public_url", url=_public_url(args, settings), setting="FISHHOOK_PUBLIC_URL")
     try:
         uvicorn.run(
             "app.main:serve_app",
@@ -116,6 +121,9 @@ def serve(args: argparse.Namespace) -> None:
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # A busy host starts a worker in more than uvicorn's 5 s (the perf work replaces
+            # this supervisor; until then, a generous ping timeout).
+            timeout_worker_healthcheck=60,
             **uvicorn_options(settings),
         )
     finally:
@@ -126,7 +134,7 @@ def serve(args: argparse.Namespace) -> None:
 
 def migrate(_: argparse.Namespace) -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     upgrade(database_url(settings.database_url, settings.data_dir))
     log.info("migrations_applied")
 

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -80,7 +80,13 @@ class Settings(BaseSettings):
     # False: this process sends no relays (another one does); the outbox keeps them.
     relay_enabled: bool = True
     delivery_retention_days: float = Field(default=30, gt=0)
+    # Seconds between retention sweeps of every table (app/retention.py).
     delivery_prune_interval: float = Field(default=3600, gt=0)
+    relay_retention_days: float = Field(default=30, gt=0)
+    # Seconds between two /fish/tasks lookups, across every process sharing the database.
+    reconcile_pace: float = Field(default=1.0, gt=0)
+    # Tasks per /fish/tasks lookup (AceData takes at most 50).
+    reconcile_batch: int = Field(default=50, ge=1, le=50)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -94,6 +100,9 @@ class Settings(BaseSettings):
     intake_max_waiting: int = Field(default=5000, ge=1)
     shutdown_timeout: int = Field(default=20, ge=0)
     log_level: str = "info"
+    # json: one JSON object per line; console: for people. Unset: console on a terminal.
+    log_format: Literal["json", "console"] | None = None
+    metrics_refresh_interval: float = Field(default=5.0, gt=0)
     opentelemetry: bool = False
     simulator_port: int = 8100
 

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import docs, health, openapi, runtime
+from app import docs, health, openapi, runtime, tracing
 from app.callbacks import schemas as callback_schemas
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
@@ -113,6 +113,8 @@ def create_app(
     openapi.document(
         app,
         api_keys_set=bool(settings.api_keys),
+        # Any request can be too slow (408) or carry too large a header block (431).
+        everywhere=(408, 431),
         extra_paths={"/callbacks": callback_schemas.PATH_ITEM},
         extra_schemas=[callback_schemas.CallbackReceipt],
     )
@@ -122,5 +124,6 @@ def create_app(
 def serve_app() -> FastAPI:
     """The factory uvicorn's worker processes call (see `fishhook serve`)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    tracing.configure(settings.opentelemetry)
     return create_app(settings)

@@ -95,7 +95,7 @@ def free_port() -> int:
         return port
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

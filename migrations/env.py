@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import app.callbacks.models
 import app.idempotency.models
 import app.keys
+import app.reconcile.models
 import app.relay.models
 import app.tasks.models  # noqa: F401  (registers the tables on Base.metadata)
 from app.db import Base

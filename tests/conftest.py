@@ -64,6 +64,8 @@ def settings(database_url: str) -> Settings:
         # Retries are real but quick: tests wait fractions of a second, not 20 s.
         upstream_retry_budget=1.0,
         upstream_backoff_base=0.01,
+        # The shared /fish/tasks pace (1 s in production) would make every lookup wait.
+        reconcile_pace=0.01,
     )
 
 

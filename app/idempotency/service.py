@@ -81,14 +81,3 @@ async def release(session: AsyncSession, key: str, task_ref: str) -> None:
     await session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.task_ref == task_ref)
     )
-
-
-async def forget_expired(session: AsyncSession, ttl: float) -> int:
-    """Drop keys older than `ttl` seconds; commits."""
-    result = await session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl)
-        )
-    )
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)

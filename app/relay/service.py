@@ -1,6 +1,5 @@
 """Relay messages in the database: claiming due ones, recording attempts, reading them back."""
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,10 +8,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.log import get_logger
 from app.relay.models import RelayAttempt, RelayMessage
 from app.relay.sender import Answer
 
-log = logging.getLogger("fishhook.relay")
+log = get_logger("fishhook.relay")
 
 # Each claimed message gets its attempt number here, under the row lock, and is leased:
 # no other process picks it up until the attempt is recorded or the lease runs out
@@ -118,7 +118,7 @@ async def record(
     )
     await session.commit()
     if not getattr(result, "rowcount", 1):
-        log.warning("relay_attempt_superseded message=%s number=%s", claimed.id, claimed.number)
+        log.warning("relay_attempt_superseded", message_id=claimed.id, number=claimed.number)
     return attempt
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
+from app import tracing
 from app.deps import (
     AceDataDep,
     ApiKeyDep,
@@ -54,15 +55,18 @@ async def _submitter(
     key = check_key(idempotency_key) if idempotency_key is not None else None
 
     async def submit(kind: TaskKind, body: VoiceRequest | SpeechRequest) -> TaskOut:
-        task, replayed = await service.submit(
-            session,
-            acedata,
-            kind=kind,
-            request=body,
-            settings=settings,
-            callback_secret=keys.callback_secret,
-            idempotency_key=key,
-        )
+        with tracing.span("fishhook.submit", **{"fishhook.kind": kind}) as span:
+            task, replayed = await service.submit(
+                session,
+                acedata,
+                kind=kind,
+                request=body,
+                settings=settings,
+                callback_secret=keys.callback_secret,
+                idempotency_key=key,
+            )
+            span.set_attribute("fishhook.task", task.id)
+            span.set_attribute("fishhook.task_id", task.task_id or "")
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return TaskOut.of(task)

@@ -1,6 +1,5 @@
 """Submitting jobs to AceData and reading tasks back."""
 
-import logging
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select, update
@@ -19,12 +18,13 @@ from app.config import Settings
 from app.errors import NotFound, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
+from app.log import get_logger
 from app.pagination import NUL
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
 from app.vocabulary import TaskKind, TaskStatus
 
-log = logging.getLogger("fishhook.tasks")
+log = get_logger("fishhook.tasks")
 
 KIND_PATHS = {TaskKind.VOICE: VOICES, TaskKind.SPEECH: TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
@@ -134,7 +134,7 @@ async def _call_acedata(
         release = idempotency_key if retryable else None
         await _fail(session, ref, error.task_error(), release_key=release)
         raise
-    log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
+    log.info("task_submitted", task=ref, kind=kind, task_id=task_id)
     return answer
 
 

@@ -16,6 +16,9 @@ async def empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
+            text(
+                "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
+                " pacers"
+            )
         )
     await engine.dispose()
