@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     relay_enabled: bool = True
     delivery_retention_days: float = Field(default=30, gt=0)
     delivery_prune_interval: float = Field(default=3600, gt=0)
+    # /fish/* without async or callback_url blocks until the task finishes, as AceData does;
+    # this bounds the wait (under the 300 s timeout of AceData's SDK, which re-sends after it).
+    fish_wait_timeout: float = Field(default=280, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

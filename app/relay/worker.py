@@ -2,13 +2,16 @@
 
 import asyncio
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.fish.records import relay_body
 from app.relay import schedule, sender, service
 from app.relay.models import RelayAttempt
 from app.tasks.schemas import TaskOut
@@ -77,23 +80,25 @@ class Relay:
 
     async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
         settings = self._settings
-        # The task as it finished; the deliveries count is a read-time figure, not its state.
-        task = TaskOut.model_validate(claimed.task)
-        body = task.model_dump_json(exclude={"deliveries"}).encode()
+        body = _body(claimed.task)
         started_at = datetime.now(UTC)
-        answer = await sender.send(
-            self._http,
-            claimed.url,
-            key=self._key,
-            message_id=claimed.id,
-            body=body,
-            seconds=settings.relay_timeout,
-            allow_private=settings.relay_allow_private,
-        )
-        async with self._sessionmaker() as session:
-            recorded = await service.record(
-                session, claimed, answer, self._policy(claimed, answer), started_at
+        if body is None:
+            # Recorded as one unsent attempt, and the message dead: nothing would ever be sent.
+            answer = sender.Answer(latency_ms=0, error=NOT_SENT)
+            policy = service.Policy(max_age=0, delay=0)
+        else:
+            answer = await sender.send(
+                self._http,
+                claimed.url,
+                key=self._key,
+                message_id=claimed.id,
+                body=body,
+                seconds=settings.relay_timeout,
+                allow_private=settings.relay_allow_private,
             )
+            policy = self._policy(claimed, answer)
+        async with self._sessionmaker() as session:
+            recorded = await service.record(session, claimed, answer, policy, started_at)
         log.info(
             "relay_attempt message=%s task=%s number=%s status=%s latency_ms=%s error=%s",
             claimed.id,
@@ -134,6 +139,22 @@ class Relay:
             log.error(
                 "relay_crash_not_recorded message=%s error=%s", claimed.id, type(exc).__name__
             )
+
+
+NOT_SENT = (
+    "not sent: AceData never accepted this /fish job, so it would call back nothing "
+    "(the client had the refusal in its submit's answer)"
+)
+
+
+def _body(task: dict[str, Any]) -> bytes | None:
+    """The body for the task as it finished: the Task JSON, or for a task a drop-in client
+    submitted on /fish/*, the body AceData sent (app/fish/records.py)."""
+    if task.get("fish_api"):
+        shaped = relay_body(task)
+        return None if shaped is None else json.dumps(shaped).encode()
+    # The deliveries count is a read-time figure, not the task's state.
+    return TaskOut.model_validate(task).model_dump_json(exclude={"deliveries"}).encode()
 
 
 def relay_client(settings: Settings) -> httpx.AsyncClient:

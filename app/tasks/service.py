@@ -10,7 +10,7 @@ from sqlalchemy.orm import with_expression
 
 from app import pagination
 from app import url_safety as safety
-from app.acedata.client import TTS, VOICES, AceDataClient
+from app.acedata.client import AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
@@ -21,11 +21,10 @@ from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.pagination import NUL
 from app.tasks.models import Task
-from app.tasks.schemas import SpeechRequest, VoiceRequest
+from app.tasks.schemas import SubmitRequest
 
 log = logging.getLogger("fishhook.tasks")
 
-KIND_PATHS = {"voice": VOICES, "speech": TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 # PostgreSQL text cannot hold U+0000, so an id or cursor containing it names nothing.
@@ -36,19 +35,21 @@ async def submit(
     acedata: AceDataClient,
     *,
     kind: str,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     public_url: str,
     callback_secret: bytes,
     reconcile_after: float,
     idempotency_key: str | None = None,
     idempotency_ttl: float = 86_400,
     allow_private: bool = False,
+    fish_api: str | None = None,
 ) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it.
 
     Returns the task and whether it is the first one an Idempotency-Key created (True
-    when the answer is a replay)."""
+    when the answer is a replay). `fish_api`: the /fish endpoint a drop-in client called
+    (app/fish), so its webhook gets AceData's own body."""
     if not acedata.configured:
         raise ServiceUnavailable(
             "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
@@ -68,13 +69,22 @@ async def submit(
         if not claim.first:
             await session.rollback()
             return await get(session, claim.task_ref), True
-    session.add(Task(id=ref, kind=kind, status="pending", input=task_input, webhook_url=webhook))
+    session.add(
+        Task(
+            id=ref,
+            kind=kind,
+            status="pending",
+            input=task_input,
+            webhook_url=webhook,
+            fish_api=fish_api,
+        )
+    )
     await session.commit()
 
     body, headers = request.upstream()
     body["callback_url"] = credentials.callback_url(public_url, callback_secret, ref)
     try:
-        answer = await acedata.post(KIND_PATHS[kind], body, headers)
+        answer = await acedata.post(request.upstream_path, body, headers)
         task_id = answer.get("task_id")
         if not isinstance(task_id, str) or not task_id:
             raise UpstreamError(
