@@ -13,11 +13,21 @@ from app.simulator.state import SimState
 EXAMPLE_MODEL_ID = "d7900c21663f485ab63ebdb7e5905036"
 
 
+_SAMPLE_ID = "68cdda24d26e4794bae177e20da740db"
+
+
 def example_model() -> dict[str, Any]:
+    """The same model on every read: fixed ids and times."""
     data: dict[str, Any] = bodies.voice_result("", "", {"title": "Example voice"})["data"]
-    data["_id"] = EXAMPLE_MODEL_ID
-    data["cover_image"] = f"coverimage/{EXAMPLE_MODEL_ID}"
-    data["tags"] = ["example"]
+    stamp = "2025-09-21T07:36:20.200865Z"
+    data.update(
+        _id=EXAMPLE_MODEL_ID,
+        cover_image=f"coverimage/{EXAMPLE_MODEL_ID}",
+        tags=["example"],
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    data["samples"][0].update(task_id=_SAMPLE_ID, audio=f"task/{_SAMPLE_ID}.mp3")
     return data
 
 
