@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 
 from app.simulator import bodies
-from app.simulator.models import check_model
+from app.simulator.models import check_model, model_result
 from app.simulator.state import Job
 from app.simulator.validation import check_audios, check_tts, check_voices
 
@@ -51,7 +51,7 @@ SUBMITS: dict[str, SubmitKind] = {
         job_type="model",
         check=lambda body, _headers: check_model(body),
         accepted=_task_id_only,
-        success=lambda job: bodies.voice_result(job.id, job.trace_id, job.request),
+        success=lambda job: model_result(job.id, job.trace_id, job.request),
         failure=lambda job: bodies.failure(job.id, job.trace_id, "voices could not be downloaded"),
     ),
     "/fish/audios": SubmitKind(

@@ -31,6 +31,15 @@ def example_model() -> dict[str, Any]:
     return data
 
 
+def model_result(task_id: str, trace_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A created model: a cloned voice's body, with the request's own tags and visibility."""
+    result = bodies.voice_result(task_id, trace_id, request)
+    for name in ("tags", "visibility"):
+        if name in request:
+            result["data"][name] = request[name]
+    return result
+
+
 def check_model(body: Any) -> JSONResponse | None:
     if not isinstance(body, dict):
         return JSONResponse(bodies.bad_request("request body must be a JSON object"), 400)
