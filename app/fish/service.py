@@ -126,7 +126,6 @@ async def _tasks(session: AsyncSession, ids: list[str]) -> list[Task]:
         by_id[task.id] = task
         if task.task_id:
             by_id[task.task_id] = task
-    await session.commit()
     ordered = [by_id[i] for i in wanted if i in by_id]
     return list({id(task): task for task in ordered}.values())
 
