@@ -4,6 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.acedata_fake import fixture
+from tests.conftest import ACEDATA_TOKEN
 
 ACEDATA_SHAPE = {"success", "error", "trace_id"}
 
@@ -91,3 +92,16 @@ async def test_v1_errors_stay_problem_json(client):
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
     assert (await client.get("/nowhere")).headers["content-type"] == "application/problem+json"
+
+
+async def test_acedata_token_shows_in_no_fish_answer(client, acedata):
+    acedata.answer("/fish/tts", 401, fixture("error_invalid_token"))
+    acedata.answer("/fish/model", 200, b"<html>not json</html>")
+    answers = [
+        await client.post("/fish/tts", json={"text": "hi"}),
+        await client.get("/fish/model"),
+        await client.post("/fish/voices", json={"voice_url": "x"}),
+    ]
+    assert [a.status_code for a in answers] == [500, 500, 400]
+    for answer in answers:
+        assert ACEDATA_TOKEN not in answer.text and ACEDATA_TOKEN not in str(answer.headers)
