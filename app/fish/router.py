@@ -5,12 +5,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import AceDataDep, ReaderDep, SettingsDep, WaitersDep
+from app.deps import AceDataDep, KeysDep, ReaderDep, SessionDep, SettingsDep, WaitersDep
 from app.fish import service
 from app.fish.errors import FishError
 from app.fish.schemas import FishAudios, FishModel, FishTts, FishVoices
+from app.idempotency.service import check_key
 from app.keys import api_key_matches
-from app.tasks.router import SubmissionDep
+from app.tasks.router import IdempotencyKey
+from app.vocabulary import TaskKind
 
 
 async def require_fish_key(request: Request, settings: SettingsDep) -> None:
@@ -24,6 +26,19 @@ async def require_fish_key(request: Request, settings: SettingsDep) -> None:
         raise FishError("invalid_token", "The specified token is invalid or wrong.")
 
 
+async def _submission(
+    session: SessionDep,
+    acedata: AceDataDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+    waiters: WaitersDep,
+    idempotency_key: IdempotencyKey = None,
+) -> service.Submission:
+    key = check_key(idempotency_key) if idempotency_key is not None else None
+    return service.Submission(session, acedata, settings, keys.callback_secret, waiters, key)
+
+
+SubmissionDep = Annotated[service.Submission, Depends(_submission)]
 router = APIRouter(dependencies=[Depends(require_fish_key)])
 TtsModel = Annotated[Literal["s1", "s2-pro", "s2.1-pro"] | None, Header()]
 
@@ -34,40 +49,38 @@ def _json(answer: service.Answer) -> JSONResponse:
 
 
 @router.post("/tts")
-async def tts(
-    body: FishTts, sub: SubmissionDep, waiters: WaitersDep, model: TtsModel = None
-) -> JSONResponse:
+async def tts(body: FishTts, sub: SubmissionDep, model: TtsModel = None) -> JSONResponse:
     request = body.model_copy(update={"model": model}) if model else body
     return _json(
         await service.submit(
-            sub, waiters, kind="speech", api="tts", request=request, blocking=body.blocking
+            sub, kind=TaskKind.SPEECH, api="tts", request=request, blocking=body.blocking
         )
     )
 
 
 @router.post("/voices")
-async def voices(body: FishVoices, sub: SubmissionDep, waiters: WaitersDep) -> JSONResponse:
+async def voices(body: FishVoices, sub: SubmissionDep) -> JSONResponse:
     return _json(
         await service.submit(
-            sub, waiters, kind="voice", api="voices", request=body, blocking=body.blocking
+            sub, kind=TaskKind.VOICE, api="voices", request=body, blocking=body.blocking
         )
     )
 
 
 @router.post("/audios")
-async def audios(body: FishAudios, sub: SubmissionDep, waiters: WaitersDep) -> JSONResponse:
+async def audios(body: FishAudios, sub: SubmissionDep) -> JSONResponse:
     return _json(
         await service.submit(
-            sub, waiters, kind="speech", api="audios", request=body, blocking=body.blocking
+            sub, kind=TaskKind.SPEECH, api="audios", request=body, blocking=body.blocking
         )
     )
 
 
 @router.post("/model")
-async def create_model(body: FishModel, sub: SubmissionDep, waiters: WaitersDep) -> JSONResponse:
+async def create_model(body: FishModel, sub: SubmissionDep) -> JSONResponse:
     return _json(
         await service.submit(
-            sub, waiters, kind="voice", api="model", request=body, blocking=body.blocking
+            sub, kind=TaskKind.VOICE, api="model", request=body, blocking=body.blocking
         )
     )
 

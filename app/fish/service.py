@@ -2,6 +2,7 @@
 reconciliation and the deliveries log all apply), blocking answers, records from the store."""
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -9,23 +10,35 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.client import BATCH_LIMIT, AceDataClient
+from app.config import Settings
 from app.fish import records
 from app.fish.errors import STATUS, FishError
 from app.pagination import NUL
 from app.tasks import service as tasks
 from app.tasks.models import Task
-from app.tasks.router import Submission
 from app.tasks.schemas import SubmitRequest
-from app.tasks.waiting import MAX_WAIT, TERMINAL_STATUSES, Waiters, wait_for
+from app.tasks.waiting import MAX_WAIT, Waiters, wait_for
+from app.vocabulary import TERMINAL_STATUSES, TaskKind
 
 Answer = tuple[int, dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What a /fish submit needs besides its body."""
+
+    session: AsyncSession
+    acedata: AceDataClient
+    settings: Settings
+    callback_secret: bytes
+    waiters: Waiters
+    idempotency_key: str | None
+
+
 async def submit(
     sub: Submission,
-    waiters: Waiters,
     *,
-    kind: str,
+    kind: TaskKind,
     api: str,
     request: SubmitRequest,
     blocking: bool,
@@ -38,19 +51,16 @@ async def submit(
         sub.acedata,
         kind=kind,
         request=request,
-        public_url=settings.public_url,
-        callback_secret=sub.keys.callback_secret,
-        reconcile_after=settings.reconcile_after,
+        settings=settings,
+        callback_secret=sub.callback_secret,
         idempotency_key=sub.idempotency_key,
-        idempotency_ttl=settings.idempotency_ttl,
-        allow_private=settings.relay_allow_private,
         fish_api=api,
     )
     if task.task_id is None:
         raise _not_accepted(task)
     if not blocking:
         return 200, records.accepted(task)
-    task = await _finished(sub.session, waiters, task, settings.fish_wait_timeout)
+    task = await _finished(sub.session, sub.waiters, task, settings.fish_wait_timeout)
     answer = records.finished(task)
     if answer is None:
         raise FishError(

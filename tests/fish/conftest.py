@@ -2,15 +2,14 @@
 own clients against a real `fishhook serve` and the simulator, started once for the package."""
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
-from acedatacloud import AsyncAceDataCloud
 
 from app.config import Settings
-from tests.e2e.processes import SIMULATOR_TOKEN, Service, service, simulator
-from tests.e2e.relay_support import FAST_RELAY
-from tests.receiver import Receiver, serve
+from tests.support.dropin import API_KEY, Target
+from tests.support.processes import SIMULATOR_TOKEN, Service, service, simulator
+from tests.support.receiver import Receiver, serve
+from tests.support.relay import FAST_RELAY
 
 
 @pytest.fixture
@@ -30,24 +29,6 @@ def settings(settings: Settings) -> Settings:
 async def receiver() -> AsyncIterator[Receiver]:
     async with serve(Receiver()) as running:
         yield running
-
-
-API_KEY = "fish-e2e-key-0123456789abcdef"
-# The SDK polls /fish/tasks every `poll_interval` seconds (3 by default): its own argument.
-POLL = 0.05
-AUDIO = "https://platform.r2.fish.audio/task/"
-VOICE_SAMPLE = "https://cdn.example.com/sample.mp3"
-
-
-@dataclass(frozen=True)
-class Target:
-    url: str
-    token: str
-    fishhook: Service | None  # None: the SDK talks to the simulator directly
-
-    def client(self, token: str | None = None) -> AsyncAceDataCloud:
-        # No SDK retries: an error must surface at once, not after its backoff.
-        return AsyncAceDataCloud(token or self.token, base_url=self.url, max_retries=0)
 
 
 @pytest.fixture(scope="package")

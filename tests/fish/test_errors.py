@@ -3,8 +3,8 @@
 import pytest
 from pydantic import SecretStr
 
-from tests.acedata_fake import fixture
-from tests.conftest import ACEDATA_TOKEN
+from tests.support.fixtures import fixture
+from tests.support.settings import ACEDATA_TOKEN
 
 ACEDATA_SHAPE = {"success", "error", "trace_id"}
 

@@ -12,7 +12,7 @@ from tools.audio_tools import fish_generate_audio
 from tools.info_tools import fish_get_model, fish_list_models
 from tools.task_tools import fish_get_task, fish_get_tasks_batch
 
-from tests.fish.conftest import AUDIO, Target
+from tests.support.dropin import AUDIO, Target
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 AceData's body out)."""
 
 from app.fish.records import relay_body
-from tests.acedata_fake import fixture
+from tests.support.fixtures import fixture
 
 TASK_ID = "9f626a13-96ec-4dec-8846-dc5aab7362a8"
 

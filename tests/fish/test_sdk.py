@@ -10,9 +10,9 @@ from acedatacloud._runtime.errors import AuthenticationError
 from acedatacloud._runtime.tasks import task_status
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.relay_support import RELAY_SECRET
-from tests.fish.conftest import API_KEY, AUDIO, POLL, VOICE_SAMPLE, Target
-from tests.receiver import Receiver
+from tests.support.dropin import API_KEY, AUDIO, POLL, VOICE_SAMPLE, Target
+from tests.support.receiver import Receiver
+from tests.support.relay import RELAY_SECRET
 
 pytestmark = pytest.mark.e2e
 

@@ -2,8 +2,9 @@
 
 import asyncio
 
-from tests.acedata_fake import fixture
-from tests.helpers import post_callback, read
+from tests.support.api import post_callback, read
+from tests.support.dropin import accepted_task
+from tests.support.fixtures import fixture
 
 
 async def test_async_tts_answers_acedatas_task_id_and_forwards_the_model_header(client, acedata):
@@ -22,16 +23,6 @@ async def test_async_tts_answers_acedatas_task_id_and_forwards_the_model_header(
         "submitted",
         "s2-pro",
     )
-
-
-async def accepted_task(client) -> dict:
-    """The newest task, once AceData accepted it (a blocking submit is still waiting)."""
-    for _ in range(500):
-        items = (await client.get("/v1/tasks")).json()["items"]
-        if items and items[0]["task_id"]:
-            return items[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError("no task was accepted")
 
 
 async def test_blocking_submit_answers_the_result_once_the_callback_lands(client):

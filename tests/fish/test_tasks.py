@@ -1,11 +1,10 @@
 """POST /fish/tasks from fishhook's store, in AceData's task-record shape, and the relay of a
 /fish task's result in AceData's shape."""
 
-import asyncio
-
-from tests.acedata_fake import fixture
-from tests.fish.test_submit import accepted_task
-from tests.helpers import post_callback
+from tests.support.api import post_callback
+from tests.support.dropin import accepted_task
+from tests.support.fixtures import fixture
+from tests.support.relay import relays_when, settled
 
 RECORD_KEYS = set(fixture("tasks_retrieve_running")) | {"trace_id"}
 
@@ -73,10 +72,6 @@ async def test_refused_submit_with_callback_url_relays_nothing(client, acedata, 
 
     assert answer.status_code == 400
     task = (await client.get("/v1/tasks")).json()["items"][0]
-    for _ in range(200):
-        [message] = (await client.get(f"/v1/tasks/{task['id']}/relays")).json()["items"] or [None]
-        if message and message["status"] != "pending":
-            break
-        await asyncio.sleep(0.02)
+    [message] = await relays_when(client, task["id"], settled)
     assert message["status"] == "dead" and message["last_error"].startswith("not sent")
     assert receiver.received == []

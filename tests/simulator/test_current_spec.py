@@ -3,7 +3,8 @@ answer to paths and methods it does not have."""
 
 import pytest
 
-from .support import AUDIO_URL, FISH_ID, SimEnv, eventually_async
+from tests.support.polling import eventually
+from tests.support.simulator import AUDIO_URL, FISH_ID, SimEnv
 
 MODEL = {"title": "Mine", "voices": "https://cdn.example.com/a.mp3", "tags": ["calm"]}
 
@@ -12,7 +13,7 @@ async def test_async_tts_answers_at_once_and_finishes_for_retrieve(sim: SimEnv) 
     answer = await sim.fish("/fish/tts", {"text": "Hi.", "async": True})
 
     assert answer.status_code == 200 and answer.json().keys() == {"task_id", "started_at"}
-    await eventually_async(sim.all_jobs_finished)
+    await eventually(sim.all_jobs_finished)
     record = (await sim.retrieve(answer.json()["task_id"])).json()
     assert AUDIO_URL.match(record["response"]["audio_url"])
     assert sim.receiver.calls == []
