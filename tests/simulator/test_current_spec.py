@@ -16,7 +16,7 @@ async def test_async_tts_answers_at_once_and_finishes_for_retrieve(sim: SimEnv) 
     await eventually(sim.all_jobs_finished)
     record = (await sim.retrieve(answer.json()["task_id"])).json()
     assert AUDIO_URL.match(record["response"]["audio_url"])
-    assert sim.receiver.calls == []
+    assert sim.receiver.received == []
 
 
 async def test_tts_accepts_every_field_of_the_current_spec(sim: SimEnv) -> None:
