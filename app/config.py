@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     reconcile_pace: float = Field(default=1.0, gt=0)
     # Tasks per /fish/tasks lookup (AceData takes at most 50).
     reconcile_batch: int = Field(default=50, ge=1, le=50)
+    # /fish/* without async or callback_url blocks until the task finishes, as AceData does;
+    # this bounds the wait (under the 300 s timeout of AceData's SDK, which re-sends after it).
+    fish_wait_timeout: float = Field(default=280, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
 from app.deliveries.router import router as deliveries_router
 from app.errors import install_error_handlers
+from app.fish.app import mount as mount_fish
 from app.log import configure_logging
 from app.metrics.router import router as metrics_router
 from app.middleware.body_limit import BodyLimitMiddleware
@@ -92,6 +93,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(dashboard_router)
+    # The AceData-compatible API: a sub-application with AceData-shaped errors.
+    mount_fish(app)
     app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, timeout=settings.client_timeout

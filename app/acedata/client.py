@@ -7,6 +7,7 @@ could create and bill a second job; it raises OutcomeUnknown instead.
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -88,10 +89,27 @@ class AceDataClient:
         """POST, retrying within the budget; the JSON object AceData answered, or UpstreamError.
 
         `idempotent`: the call may be re-sent even when its answer was lost (queries)."""
+        return await self._retrying("POST", path, body, headers, None, idempotent)
+
+    async def get(
+        self, path: str, params: Sequence[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """GET (a read: always safe to re-send), retrying within the budget like `post`."""
+        return await self._retrying("GET", path, None, None, params, True)
+
+    async def _retrying(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
         backoff = Backoff(self._retry_budget, self._backoff_base)
         while True:
             try:
-                return await self._post_once(path, body, headers, idempotent=idempotent)
+                return await self._once(method, path, body, headers, params, idempotent=idempotent)
             except OutcomeUnknown:
                 raise
             except UpstreamError as error:
@@ -107,18 +125,22 @@ class AceDataClient:
                 )
                 await asyncio.sleep(delay)
 
-    async def _post_once(
+    async def _once(
         self,
+        method: str,
         path: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | None,
         headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
         *,
         idempotent: bool,
     ) -> dict[str, Any]:
         endpoint = path if path in _COUNTED else "other"
         with tracing.span("acedata.request", **{"acedata.endpoint": endpoint}) as span:
             try:
-                answer = await self._send_once(path, body, headers, idempotent=idempotent)
+                answer = await self._send_once(
+                    method, path, body, headers, params, idempotent=idempotent
+                )
             except UpstreamError as error:
                 status = str(error.http_status) if error.http_status else "none"
                 code = error.info.code if error.info.code in _CODES else "other"
@@ -136,9 +158,11 @@ class AceDataClient:
 
     async def _send_once(
         self,
+        method: str,
         path: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | None,
         headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
         *,
         idempotent: bool,
     ) -> dict[str, Any]:
@@ -150,7 +174,13 @@ class AceDataClient:
             **(headers or {}),
         }
         try:
-            answer = await self._http.post(self._base_url + path, json=body, headers=sent)
+            answer = await self._http.request(
+                method,
+                self._base_url + path,
+                json=body,
+                params=tuple(params) if params else None,
+                headers=sent,
+            )
         except _NOT_SENT as exc:
             raise _unreachable(exc, "could not be reached") from None
         except httpx.HTTPError as exc:

@@ -2,7 +2,9 @@
 
 import asyncio
 import contextlib
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import backoff, tracing
 from app.config import Settings
 from app.errors import is_outage
+from app.fish.records import relay_body
 from app.log import get_logger
 from app.metrics import families
 from app.relay import sender, service
@@ -84,27 +87,30 @@ class Relay:
 
     async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
         settings = self._settings
-        # The task as it finished; the deliveries count is a read-time figure, not its state.
-        task = TaskOut.model_validate(claimed.task)
-        body = task.model_dump_json(exclude={"deliveries"}).encode()
+        body = _body(claimed.task)
         started_at = datetime.now(UTC)
         attributes = {
-            "fishhook.task": task.id,
-            "fishhook.task_id": task.task_id,
+            "fishhook.task": claimed.task.get("id"),
+            "fishhook.task_id": claimed.task.get("task_id"),
             "fishhook.relay.message": claimed.id,
             "fishhook.relay.attempt": claimed.number,
         }
         with tracing.span("fishhook.relay_attempt", **attributes) as span:
-            answer = await sender.send(
-                self._http,
-                claimed.url,
-                key=self._key,
-                message_id=claimed.id,
-                body=body,
-                seconds=settings.relay_timeout,
-                allow_private=settings.relay_allow_private,
-            )
-            policy = self._policy(claimed, answer)
+            if body is None:
+                # Recorded as one unsent attempt, and the message dead: nothing would be sent.
+                answer = sender.Answer(latency_ms=0, error=NOT_SENT)
+                policy = service.Policy(max_age=0, delay=0)
+            else:
+                answer = await sender.send(
+                    self._http,
+                    claimed.url,
+                    key=self._key,
+                    message_id=claimed.id,
+                    body=body,
+                    seconds=settings.relay_timeout,
+                    allow_private=settings.relay_allow_private,
+                )
+                policy = self._policy(claimed, answer)
             recorded = await self._record(claimed, answer, policy, started_at)
             result = _RESULTS.get(service.next_state(claimed, answer, policy)["status"], "retry")
             span.set_attribute("fishhook.relay.result", result)
@@ -168,6 +174,22 @@ class Relay:
         except Exception as exc:
             # The database is down, say: the lease runs out and a later sweep tries again.
             log.error("relay_crash_not_recorded", message_id=claimed.id, error=type(exc).__name__)
+
+
+NOT_SENT = (
+    "not sent: AceData never accepted this /fish job, so it would call back nothing "
+    "(the client had the refusal in its submit's answer)"
+)
+
+
+def _body(task: dict[str, Any]) -> bytes | None:
+    """The body for the task as it finished: the Task JSON, or for a task a drop-in client
+    submitted on /fish/*, the body AceData sent (app/fish/records.py)."""
+    if task.get("fish_api"):
+        shaped = relay_body(task)
+        return None if shaped is None else json.dumps(shaped).encode()
+    # The deliveries count is a read-time figure, not the task's state.
+    return TaskOut.model_validate(task).model_dump_json(exclude={"deliveries"}).encode()
 
 
 def relay_client(settings: Settings) -> httpx.AsyncClient:

@@ -28,7 +28,8 @@ class JobRunner:
     async def submit(
         self, kind: SubmitKind, body: dict[str, Any], script: CallbackScript | None
     ) -> JSONResponse:
-        """Create the job; answer at once and call back later, or wait and answer the result."""
+        """Create the job; answer at once and call back later (with `async`, just finish
+        later), or wait and answer the result."""
         script = script or NORMAL
         now = time.time()
         job = Job(
@@ -45,11 +46,14 @@ class JobRunner:
         if isinstance(callback_url, str) and callback_url:
             self._spawn(self._call_back(job, kind, script, delay, callback_url))
             return JSONResponse(kind.accepted(job))
+        if body.get("async") is True:
+            self._spawn(self._call_back(job, kind, script, delay, None))
+            return JSONResponse(kind.accepted(job))
         await asyncio.sleep(delay)
         if script.mode == "never":
             return JSONResponse(bodies.timeout(), status_code=504)
         result = self._outcome(job, kind, script)
-        job.finish(result, time.time())
+        self._finish(job, result)
         answer = {**result}
         answer.setdefault("trace_id", job.trace_id)
         return JSONResponse(answer, status_code=400 if script.mode == "failure" else 200)
@@ -75,16 +79,22 @@ class JobRunner:
             return kind.failure(job)
         return kind.success(job)
 
+    def _finish(self, job: Job, result: dict[str, Any]) -> None:
+        job.finish(result, time.time())
+        self._state.remember_model(result)
+
     async def _call_back(
-        self, job: Job, kind: SubmitKind, script: CallbackScript, delay: float, url: str
+        self, job: Job, kind: SubmitKind, script: CallbackScript, delay: float, url: str | None
     ) -> None:
+        """Finish the job after `delay`, then POST its callback to `url` (None: `async`
+        without a callback_url, where the result is only retrievable from /fish/tasks)."""
         await asyncio.sleep(delay)
         if script.mode == "never":
             return
         body = self._outcome(job, kind, script)
         # Finished before the POST: a lost callback is still recoverable through /fish/tasks.
-        job.finish(body, time.time())
-        if script.mode == "lost":
+        self._finish(job, body)
+        if script.mode == "lost" or url is None:
             return
         for _ in range(script.copies if script.mode == "duplicate" else 1):
             await self._post(job.id, url, body)

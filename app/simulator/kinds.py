@@ -1,4 +1,4 @@
-"""The three submit endpoints: job type, checks, and the bodies each answers and calls back with."""
+"""The four submit endpoints: job type, checks, and the bodies each answers and calls back with."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 
 from app.simulator import bodies
+from app.simulator.models import check_model, model_result
 from app.simulator.state import Job
 from app.simulator.validation import check_audios, check_tts, check_voices
 
@@ -45,6 +46,13 @@ SUBMITS: dict[str, SubmitKind] = {
         accepted=_tts_accepted,
         success=lambda job: bodies.tts_result(job.id),
         failure=lambda job: bodies.tts_failure(job.id, job.trace_id, "speech synthesis failed"),
+    ),
+    "/fish/model": SubmitKind(
+        job_type="model",
+        check=lambda body, _headers: check_model(body),
+        accepted=_task_id_only,
+        success=lambda job: model_result(job.id, job.trace_id, job.request),
+        failure=lambda job: bodies.failure(job.id, job.trace_id, "voices could not be downloaded"),
     ),
     "/fish/audios": SubmitKind(
         job_type="audios",

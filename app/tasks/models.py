@@ -35,6 +35,9 @@ class Task(Base):
     error: Mapped[dict[str, Any] | None]
     trace_id: Mapped[str | None] = mapped_column(Text)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # The AceData endpoint a drop-in client called on /fish/* (tts, voices, audios, model):
+    # its webhook then gets AceData's own callback body, not the Task. Null for /v1 tasks.
+    fish_api: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import with_expression
 
 from app import pagination
 from app import url_safety as safety
-from app.acedata.client import TTS, VOICES, AceDataClient
+from app.acedata.client import AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
@@ -21,12 +21,11 @@ from app.ids import new_id
 from app.log import get_logger
 from app.pagination import NUL
 from app.tasks.models import Task
-from app.tasks.schemas import SpeechRequest, VoiceRequest
+from app.tasks.schemas import SubmitRequest
 from app.vocabulary import TaskKind, TaskStatus
 
 log = get_logger("fishhook.tasks")
 
-KIND_PATHS = {TaskKind.VOICE: VOICES, TaskKind.SPEECH: TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
@@ -36,20 +35,22 @@ async def submit(
     acedata: AceDataClient,
     *,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     settings: Settings,
     callback_secret: bytes,
     idempotency_key: str | None = None,
+    fish_api: str | None = None,
 ) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it.
 
     Returns the task and whether the answer is a replay: True when an earlier request with
-    the same Idempotency-Key created the task and this one created nothing."""
+    the same Idempotency-Key created the task and this one created nothing. `fish_api`: the
+    /fish endpoint a drop-in client called (app/fish), so its webhook gets AceData's body."""
     acedata.require_token()
     webhook = await _checked_webhook(request, allow_private=settings.relay_allow_private)
     ref, replayed = await _claim_task(
-        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl
+        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl, fish_api
     )
     if replayed:
         return await get(session, ref), True
@@ -62,9 +63,7 @@ async def submit(
     return await _apply_answer(session, ref, answer, settings.reconcile_after), False
 
 
-async def _checked_webhook(
-    request: VoiceRequest | SpeechRequest, *, allow_private: bool
-) -> str | None:
+async def _checked_webhook(request: SubmitRequest, *, allow_private: bool) -> str | None:
     """The request's callback_url, refused (422) if it points somewhere relays may not go."""
     webhook = str(request.callback_url) if request.callback_url else None
     if webhook is not None:
@@ -78,10 +77,11 @@ async def _checked_webhook(
 async def _claim_task(
     session: AsyncSession,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     webhook: str | None,
     idempotency_key: str | None,
     idempotency_ttl: float,
+    fish_api: str | None = None,
 ) -> tuple[str, bool]:
     """Commit a new pending task; returns its id and False. If the Idempotency-Key was
     already used, nothing is created: returns the id of the task it created, and True."""
@@ -94,7 +94,14 @@ async def _claim_task(
             await session.rollback()
             return claim.task_ref, True
     session.add(
-        Task(id=ref, kind=kind, status=TaskStatus.PENDING, input=task_input, webhook_url=webhook)
+        Task(
+            id=ref,
+            kind=kind,
+            status=TaskStatus.PENDING,
+            input=task_input,
+            webhook_url=webhook,
+            fish_api=fish_api,
+        )
     )
     await session.commit()
     return ref, False
@@ -104,7 +111,7 @@ async def _call_acedata(
     session: AsyncSession,
     acedata: AceDataClient,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     ref: str,
     callback_url: str,
     idempotency_key: str | None,
@@ -115,7 +122,7 @@ async def _call_acedata(
     body, headers = request.upstream()
     body["callback_url"] = callback_url
     try:
-        answer = await acedata.post(KIND_PATHS[kind], body, headers)
+        answer = await acedata.post(request.upstream_path, body, headers)
         task_id = answer.get("task_id")
         if not isinstance(task_id, str) or not task_id:
             raise UpstreamError(

@@ -84,7 +84,17 @@ async def test_callbacks_is_documented_as_served(client):
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/callbacks"]["post"]
     assert [p["name"] for p in operation["parameters"]] == ["task", "token"]
-    assert set(operation["responses"]) == {"200", "400", "401", "404", "408", "413", "415", "431", "503"}
+    assert set(operation["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "404",
+        "408",
+        "413",
+        "415",
+        "431",
+        "503",
+    }
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CallbackReceipt"
     }
