@@ -63,6 +63,21 @@ class Settings(BaseSettings):
     relay_enabled: bool = True
     delivery_retention_days: float = Field(default=30, gt=0)
     delivery_prune_interval: float = Field(default=3600, gt=0)
+    # The audio archive (app/archive): file:///path, s3://bucket/prefix, or none; unset:
+    # file://{DATA_DIR}/archive. See archive_target.
+    archive_url: str | None = None
+    archive_s3_endpoint_url: str | None = None
+    # Cover images and samples come as paths ("coverimage/<id>"): resolved against this.
+    archive_media_base_url: str = "https://public-platform.r2.fish.audio/"
+    archive_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    archive_timeout: float = Field(default=300, gt=0)
+    archive_max_attempts: int = Field(default=6, ge=1)
+    archive_backoff_base: float = Field(default=10, gt=0)
+    archive_interval: float = Field(default=2.0, gt=0)
+    archive_concurrency: int = Field(default=4, ge=1)
+    archive_enabled: bool = True
+    archive_delete_with_task: bool = False
+    archive_prune_interval: float = Field(default=600, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -78,6 +93,13 @@ class Settings(BaseSettings):
     log_level: str = "info"
     opentelemetry: bool = False
     simulator_port: int = 8100
+
+    @property
+    def archive_target(self) -> str | None:
+        """Where the archive lives, or None when FISHHOOK_ARCHIVE_URL=none."""
+        if self.archive_url is None:
+            return (self.data_dir.resolve() / "archive").as_uri()
+        return None if self.archive_url.strip().lower() == "none" else self.archive_url
 
     @field_validator("api_keys", mode="before")
     @classmethod

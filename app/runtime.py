@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import keys
 from app.acedata.client import AceDataClient
+from app.archive.storage import open_storage
+from app.archive.worker import LEASE_MARGIN, Archiver, archive_client
 from app.background import Background
 from app.callbacks.intake import Intake
 from app.config import Settings
@@ -48,6 +50,8 @@ class Runtime:
     relay: Relay
     reconciler: Reconciler
     background: Background
+    # None when FISHHOOK_ARCHIVE_URL=none.
+    archiver: Archiver | None = None
 
 
 def _warn_about_open_doors(settings: Settings) -> None:
@@ -84,6 +88,12 @@ def _start_background(runtime: Runtime) -> None:
         # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
         runtime.waiters.subscribe(runtime.relay.wake)
         background.every("relay", 0, runtime.relay.run_once)
+    if runtime.archiver is not None and settings.archive_enabled:
+        background.every("archive", 0, runtime.archiver.run_once)
+        if settings.archive_delete_with_task:
+            background.every(
+                "prune_archive", settings.archive_prune_interval, runtime.archiver.prune
+            )
     background.every(
         "prune_deliveries",
         settings.delivery_prune_interval,
@@ -109,6 +119,7 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
+        archiver = await _archiver(settings, sessionmaker, stack)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
         await waiters.listen()
@@ -129,6 +140,7 @@ async def start(
             relay=Relay(sessionmaker, relay_http, secret_key(resolved.relay_secret), settings),
             reconciler=Reconciler(sessionmaker, acedata, settings),
             background=Background(),
+            archiver=archiver,
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled
@@ -138,6 +150,24 @@ async def start(
         _warn_about_open_doors(settings)
         _start_background(runtime)
         yield runtime
+
+
+async def _archiver(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stack: contextlib.AsyncExitStack,
+) -> Archiver | None:
+    storage = open_storage(settings)
+    if storage is None:
+        log.warning("archive_off: FISHHOOK_ARCHIVE_URL=none, generated audio is not kept")
+        return None
+    # A partial copy untouched for longer than any copy may take was abandoned by a crash.
+    await storage.start(abandoned_after=settings.archive_timeout + LEASE_MARGIN + 60)
+    stack.push_async_callback(storage.close)
+    http = archive_client(settings)
+    stack.push_async_callback(http.aclose)
+    log.info("archive_ready storage=%s", storage.description)
+    return Archiver(sessionmaker, http, storage, settings)
 
 
 async def _settle(in_flight: InFlight) -> None:

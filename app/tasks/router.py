@@ -71,7 +71,7 @@ async def _submit(kind: str, body: VoiceRequest | SpeechRequest, sub: Submission
     )
     if replayed:
         sub.response.headers["Idempotent-Replayed"] = "true"
-    return TaskOut.of(task)
+    return TaskOut.of(task, settings.public_url)
 
 
 @router.post("/voices", status_code=202)
@@ -89,17 +89,19 @@ async def read_task(
     task_id: str,
     session: ReaderDep,
     waiters: WaitersDep,
+    settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> TaskOut:
     """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
     if wait:
-        return TaskOut.of(await wait_for(session, waiters, task_id, wait))
-    return TaskOut.of(await service.get(session, task_id))
+        return TaskOut.of(await wait_for(session, waiters, task_id, wait), settings.public_url)
+    return TaskOut.of(await service.get(session, task_id), settings.public_url)
 
 
 @router.get("/tasks")
 async def list_tasks(
     session: ReaderDep,
+    settings: SettingsDep,
     status: Literal["pending", "submitted", "succeeded", "failed", "expired"] | None = None,
     kind: Literal["voice", "speech"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -108,4 +110,6 @@ async def list_tasks(
     tasks, next_cursor = await service.page(
         session, status=status, kind=kind, limit=limit, cursor=cursor
     )
-    return TaskPage(items=[TaskOut.of(t) for t in tasks], next_cursor=next_cursor)
+    return TaskPage(
+        items=[TaskOut.of(t, settings.public_url) for t in tasks], next_cursor=next_cursor
+    )
