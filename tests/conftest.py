@@ -62,7 +62,7 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,
         database_url=database_url,
@@ -73,6 +73,8 @@ def settings(database_url: str) -> Settings:
         # Retries are real but quick: tests wait fractions of a second, not 20 s.
         upstream_retry_budget=1.0,
         upstream_backoff_base=0.01,
+        # Each test's archived files in its own directory, never in the working tree.
+        archive_url=(tmp_path / "archive").as_uri(),
     )
 
 
@@ -93,7 +95,10 @@ async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
+            text(
+                "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
+                " archive_files"
+            )
         )
     await engine.dispose()
 

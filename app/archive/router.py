@@ -38,7 +38,6 @@ async def read_audio(
     SHA-256) and `Range` (206) for players that seek."""
     task = await tasks.get(session, task_id)
     found = await service.file_of(session, task.id, file)
-    await session.rollback()
     if found is None:
         what = f"a file named {file!r}" if file else "a generated file"
         raise NotFound(f"task {task.id} has no {what} to archive", code="no_archived_file")

@@ -143,6 +143,8 @@ class Archiver:
 
     async def prune(self) -> int:
         """Delete the files of deleted tasks (FISHHOOK_ARCHIVE_DELETE_WITH_TASK)."""
+        if not self._settings.archive_delete_with_task:
+            return 0  # the default: a file outlives its task
         async with self._sessionmaker() as session:
             gone = await service.claim_orphans(session, limit=100, lease=self._lease)
         for file_id, key in gone:
