@@ -54,13 +54,19 @@ async def media_server() -> AsyncIterator[Media]:
 
 async def speech_succeeded(client: httpx.AsyncClient, audio_url: str) -> dict[str, Any]:
     task = await submit(client, "speech")
-    answer = await post_callback(client, task["id"], {"task_id": task["task_id"], "audio_url": audio_url})
+    answer = await post_callback(
+        client, task["id"], {"task_id": task["task_id"], "audio_url": audio_url}
+    )
     assert answer.status_code == 200, answer.text
     return task
 
 
 async def archived(
-    client: httpx.AsyncClient, task_id: str, *, until: tuple[str, ...] = ("stored", "failed"), timeout: float = 20
+    client: httpx.AsyncClient,
+    task_id: str,
+    *,
+    until: tuple[str, ...] = ("stored", "failed"),
+    timeout: float = 20,
 ) -> dict[str, Any]:
     """The task once its archive reached one of `until` (polled as a client would)."""
     deadline = time.monotonic() + timeout

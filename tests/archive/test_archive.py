@@ -8,7 +8,7 @@ from typing import Any
 from app.simulator import media as generated
 from tests.acedata_fake import fixture
 from tests.archive.conftest import quick
-from tests.archive.support import Media, archived, speech_succeeded
+from tests.archive.support import archived, speech_succeeded
 from tests.helpers import post_callback, read, submit
 
 
@@ -16,7 +16,9 @@ def archive_dir(settings: Any) -> Path:
     return Path(settings.archive_url.removeprefix("file://"))
 
 
-async def test_speech_audio_is_copied_and_plays_after_the_source_died(archive_client, media, settings):
+async def test_speech_audio_is_copied_and_plays_after_the_source_died(
+    archive_client, media, settings
+):
     media.state.size = 100_000
     task = await speech_succeeded(archive_client, media.file("task/first.mp3"))
 
@@ -197,7 +199,9 @@ async def test_the_audio_needs_an_api_key(serve, media):
     assert answer.status_code == 401
 
 
-async def test_files_are_kept_when_their_task_is_deleted_unless_asked(serve, media, settings, database_url):
+async def test_files_are_kept_when_their_task_is_deleted_unless_asked(
+    serve, media, settings, database_url
+):
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -211,5 +215,5 @@ async def test_files_are_kept_when_their_task_is_deleted_unless_asked(serve, med
                 await conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task["id"]})
             await engine.dispose()
             pruned = await app.state.runtime.archiver.prune()
-            kept = (archive_dir(settings) / task["id"] / f"audio.mp3").exists()
+            kept = (archive_dir(settings) / task["id"] / "audio.mp3").exists()
             assert (pruned, kept) == ((1, False) if delete_with_task else (0, True))
