@@ -86,6 +86,10 @@ def serve(args: argparse.Namespace) -> None:
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
+    if use_simulator:
+        # The simulator serves its generated files itself (its voice bodies name them by path).
+        media = f"http://127.0.0.1:{settings.simulator_port}/media/"
+        os.environ.setdefault("FISHHOOK_ARCHIVE_MEDIA_BASE_URL", media)
     get_settings.cache_clear()
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info(

@@ -117,6 +117,15 @@ class Settings(BaseSettings):
                 raise ValueError("must be a real secret of at least 16 characters")
         return value
 
+    @field_validator("archive_url")
+    @classmethod
+    def archive_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() == "none":
+            return value
+        if value.startswith("file:///") or (value.startswith("s3://") and len(value) > 5):
+            return value
+        raise ValueError("must be file:///absolute/path, s3://bucket/prefix or none")
+
     @field_validator("database_url")
     @classmethod
     def use_asyncpg(cls, value: str | None) -> str | None:

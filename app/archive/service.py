@@ -111,7 +111,13 @@ async def record_failure(
     )
 
 
+# A record lost with a database crash only means the file is copied again (to the same key,
+# atomically): no need to wait for the WAL flush, the slowest part of a copy of a small file.
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO off")
+
+
 async def _record(session: AsyncSession, claimed: Claimed, **values: Any) -> bool:
+    await session.execute(_NO_FLUSH_WAIT)
     # Only while this claim is the latest: a copy whose lease ran out and was taken over
     # does not overwrite what the newer attempt records.
     result = await session.execute(

@@ -161,6 +161,17 @@ class Archiver:
         async with self._sessionmaker() as session:
             return await service.backlog(session)
 
+    async def figures(self) -> dict[str, int]:
+        """What /metrics should show: fishhook_archive_files_total{result="stored"|"failed"}
+        and fishhook_archive_bytes_total (this process), fishhook_archive_backlog (all)."""
+        return {
+            "archived": self.counters.archived,
+            "failed": self.counters.failed,
+            "retried": self.counters.retried,
+            "bytes": self.counters.bytes,
+            "backlog": await self.backlog(),
+        }
+
 
 def archive_client(settings: Settings) -> httpx.AsyncClient:
     """The client for AceData's file URLs: redirects followed by hand (each hop checked)."""
