@@ -34,6 +34,8 @@ class Body:
     max_bytes: int
     content_type: str
     size: int = 0
+    # Why the stream stopped, kept because a storage client may wrap what it raised.
+    error: DownloadError | None = None
     _digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
 
     @property
@@ -41,6 +43,14 @@ class Body:
         return self._digest.hexdigest()
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._checked():
+                yield chunk
+        except DownloadError as exc:
+            self.error = exc
+            raise
+
+    async def _checked(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self.response.aiter_bytes(CHUNK):
                 self.size += len(chunk)
@@ -86,7 +96,9 @@ async def fetch(
         try:
             target = await safety.check(url, allow_private=allow_private)
         except safety.UnsafeURL as exc:
-            raise DownloadError(f"unsafe_url: {exc}", permanent=True) from None
+            # url_safety speaks of callback URLs; here it is the file's.
+            reason = str(exc).replace("callback_url", "the file's URL")
+            raise DownloadError(f"unsafe_url: {reason}", permanent=True) from None
         request_url, headers, extensions = safety.pinned(target)
         request = http.build_request(
             "GET",

@@ -75,6 +75,7 @@ class Archiver:
         settings = self._settings
         url = download.source(claimed.source_url, settings.archive_media_base_url)
         key = f"{claimed.task_ref}/{claimed.name}{download.suffix(url)}"
+        body: download.Body | None = None
         try:
             async with asyncio.timeout(settings.archive_timeout):
                 async with download.fetch(
@@ -91,9 +92,13 @@ class Archiver:
             await self._failed(claimed, exc.reason, permanent=exc.permanent)
             return
         except Exception as exc:
+            if body is not None and body.error is not None:  # wrapped by the storage client
+                await self._failed(claimed, body.error.reason, permanent=body.error.permanent)
+                return
             # Storage refused the write (S3 down, disk full): the type and message only.
             await self._failed(claimed, f"storage: {type(exc).__name__}: {exc}"[:500])
             return
+        assert body is not None
         copied = service.Copied(key, body.size, body.sha256, body.content_type)
         async with self._sessionmaker() as session:
             await service.record_stored(session, claimed, copied)

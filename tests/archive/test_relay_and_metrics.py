@@ -10,12 +10,15 @@ from tests.receiver import serve as serve_receiver
 
 
 async def test_the_relayed_task_keeps_acedatas_url_and_adds_fishhooks(serve, media):
-    async with serve_receiver(Receiver()) as receiver, serve(**quick(media)) as (_app, client):
+    async with (
+        serve_receiver(Receiver()) as receiver,
+        serve(**quick(media, relay_backoff_base=0.05, relay_interval=0.05)) as (_app, client),
+    ):
         answer = await client.post("/v1/speech", json={**SPEECH, "callback_url": receiver.url})
         task = answer.json()
         audio = media.file("task/relayed.mp3")
         await post_callback(client, task["id"], {"task_id": task["task_id"], "audio_url": audio})
-        [relayed] = await receiver.wait_for(1)
+        [relayed] = await receiver.wait_for(1, timeout=30)
     body = relayed.json()
     assert body["output"]["audio_url"] == audio
     assert body["archive"]["url"] == f"http://fishhook.test/v1/tasks/{task['id']}/audio"

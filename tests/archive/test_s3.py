@@ -88,7 +88,8 @@ async def test_a_cut_download_leaves_no_object_in_s3(serve, media, bucket, s3_en
         task = await speech_succeeded(client, media.file("task/s3-cut.mp3"))
         archive = (await archived(client, task["id"]))["archive"]
     assert archive["status"] == "failed"
-    assert "cut short" in archive["error"]
+    # What went wrong with the download, not how the S3 client wrapped it.
+    assert archive["error"].startswith("download cut short"), archive["error"]
     assert objects(bucket) == {}
     # The parts already sent were thrown away with the upload, not left to be billed.
     assert bucket.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
