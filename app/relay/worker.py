@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.archive import service as archive
 from app.archive.schemas import summary
 from app.config import Settings
 from app.relay import schedule, sender, service
@@ -82,10 +81,7 @@ class Relay:
         # The task as it finished; the deliveries count is a read-time figure, not its state.
         task = TaskOut.model_validate(claimed.task)
         # AceData's audio_url stays in `output`; fishhook's own copy is added beside it.
-        async with self._sessionmaker() as session:
-            files = await archive.files_of(session, task.id)
-            await session.rollback()
-        task.archive = summary(files, task_id=task.id, base=settings.public_url)
+        task.archive = summary(claimed.archive, task_id=task.id, base=settings.public_url)
         body = task.model_dump_json(exclude={"deliveries"}).encode()
         started_at = datetime.now(UTC)
         answer = await sender.send(
