@@ -11,8 +11,9 @@ from sqlalchemy import BigInteger, CheckConstraint, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.vocabulary import ArchiveStatus
 
-FILE_STATUSES = ("pending", "stored", "failed")
+FILE_STATUSES = tuple(ArchiveStatus)
 # What each role is; the first of a task's roles in this order is "the audio" it serves.
 ROLE_ORDER = ("audio", "sample", "cover")
 

@@ -11,6 +11,7 @@ from app.archive.worker import Archiver
 from app.deps import ApiKeyDep, ReaderDep, RuntimeDep
 from app.errors import AppError, Conflict, NotFound
 from app.tasks import service as tasks
+from app.vocabulary import ArchiveStatus
 
 router = APIRouter(prefix="/v1", tags=["archive"], dependencies=[ApiKeyDep])
 
@@ -42,11 +43,11 @@ async def read_audio(
         what = f"a file named {file!r}" if file else "a generated file"
         raise NotFound(f"task {task.id} has no {what} to archive", code="no_archived_file")
     archiver: Archiver | None = runtime.archiver
-    if found.status == "failed":
+    if found.status == ArchiveStatus.FAILED:
         raise Conflict(
             f"archiving failed: {found.last_error}", code="archive_failed", file=found.name
         )
-    if found.status != "stored" or found.storage_key is None or archiver is None:
+    if found.status != ArchiveStatus.STORED or found.storage_key is None or archiver is None:
         raise Conflict(
             "the file is not archived yet; try again shortly",
             code="not_archived_yet",

@@ -1,15 +1,16 @@
 """The `archive` part of the Task JSON: where the task's audio stands, and its own URL."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from app.archive.service import sort_key
+from app.vocabulary import ArchiveStatus
 
 
 class ArchivedFile(BaseModel):
     name: str  # "audio", "sample_1", "cover", ...: GET /v1/tasks/{id}/audio?file=<name>
-    status: Literal["pending", "stored", "failed"]
+    status: ArchiveStatus
     size: int | None = None
     sha256: str | None = None
     content_type: str | None = None
@@ -21,7 +22,7 @@ class ArchivedFile(BaseModel):
 class Archive(BaseModel):
     """The task's audio (its first file) at the top level; every file in `files`."""
 
-    status: Literal["pending", "stored", "failed"]
+    status: ArchiveStatus
     size: int | None = None
     sha256: str | None = None
     content_type: str | None = None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import with_expression
 
 from app.archive.models import ROLE_ORDER, ArchiveFile
 from app.tasks.models import Task
+from app.vocabulary import ArchiveStatus
 
 log = logging.getLogger("fishhook.archive")
 
@@ -99,7 +100,7 @@ async def record_stored(session: AsyncSession, claimed: Claimed, copied: Copied)
     return await _record(
         session,
         claimed,
-        status="stored",
+        status=ArchiveStatus.STORED,
         storage_key=copied.storage_key,
         size=copied.size,
         sha256=copied.sha256,
@@ -114,10 +115,10 @@ async def record_failure(
 ) -> bool:
     """`retry_in`: seconds before the next attempt, or None to give up (status failed)."""
     if retry_in is None:
-        return await _record(session, claimed, status="failed", last_error=reason)
+        return await _record(session, claimed, status=ArchiveStatus.FAILED, last_error=reason)
     next_at = datetime.now(UTC) + timedelta(seconds=retry_in)
     return await _record(
-        session, claimed, status="pending", next_attempt_at=next_at, last_error=reason
+        session, claimed, status=ArchiveStatus.PENDING, next_attempt_at=next_at, last_error=reason
     )
 
 
@@ -157,7 +158,9 @@ async def forget(session: AsyncSession, file_id: str) -> None:
 
 async def backlog(session: AsyncSession) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(ArchiveFile).where(ArchiveFile.status == "pending")
+        select(func.count())
+        .select_from(ArchiveFile)
+        .where(ArchiveFile.status == ArchiveStatus.PENDING)
     )
     await session.rollback()
     return int(count or 0)

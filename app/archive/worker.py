@@ -8,12 +8,12 @@ then marked `failed` with the reason; a file too large or at a refused address f
 import asyncio
 import contextlib
 import logging
-import random
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import backoff
 from app.archive import download, service
 from app.archive.storage import Storage
 from app.config import Settings
@@ -142,9 +142,8 @@ class Archiver:
         )
 
     def _delay(self, number: int) -> float:
-        """Exponential backoff with jitter: base * 2^(n-1), between half and all of it."""
-        ceiling = min(BACKOFF_CAP, self._settings.archive_backoff_base * 2 ** (number - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        """base * 2^(n-1), between half and all of it, at most an hour."""
+        return backoff.delay(number, base=self._settings.archive_backoff_base, cap=BACKOFF_CAP)
 
     async def prune(self) -> int:
         """Delete the files of deleted tasks (FISHHOOK_ARCHIVE_DELETE_WITH_TASK)."""

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from app.simulator import media as generated
-from tests.acedata_fake import fixture
-from tests.archive.conftest import quick
-from tests.archive.support import archived, speech_succeeded
-from tests.helpers import post_callback, read, submit
+from tests.support.api import post_callback, read, submit
+from tests.support.archive import archived, quick, speech_succeeded
+from tests.support.fixtures import fixture
 
 
 def archive_dir(settings: Any) -> Path:

@@ -2,11 +2,10 @@
 URL, and the figures /metrics is to show."""
 
 from app.simulator import media as generated
-from tests.archive.conftest import quick
-from tests.archive.support import archived
-from tests.helpers import SPEECH, post_callback
-from tests.receiver import Receiver
-from tests.receiver import serve as serve_receiver
+from tests.support.api import SPEECH, post_callback
+from tests.support.archive import archived, quick
+from tests.support.receiver import Receiver
+from tests.support.receiver import serve as serve_receiver
 
 
 async def test_the_relayed_task_keeps_acedatas_url_and_adds_fishhooks(serve, media):

@@ -9,9 +9,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from app.simulator import media as generated
-from tests.archive.conftest import quick
-from tests.archive.support import archived, speech_succeeded
-from tests.receiver import free_port
+from tests.support.archive import archived, quick, speech_succeeded
+from tests.support.receiver import free_port
 
 BUCKET = "fishhook-audio"
 

@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 from app.simulator import media as generated
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service
+from tests.support.database import empty_tables
+from tests.support.processes import Service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -93,7 +93,7 @@ async def test_a_crash_mid_download_leaves_no_partial_file_and_the_copy_is_redon
         assert [p.name for p in (archive / task["id"]).iterdir()] == ["audio.mp3"]
     finally:
         await asyncio.to_thread(svc.stop)
-        await _empty_tables(database_url)
+        await empty_tables(database_url)
 
 
 async def test_two_processes_archive_each_file_once(database_url, simulator_url, sim):
@@ -116,7 +116,7 @@ async def test_two_processes_archive_each_file_once(database_url, simulator_url,
         assert len(list(Path(shared).glob("tsk_*/audio.mp3"))) == 20
     finally:
         await asyncio.gather(asyncio.to_thread(first.stop), asyncio.to_thread(second.stop))
-        await _empty_tables(database_url)
+        await empty_tables(database_url)
 
 
 async def test_a_50_mb_file_is_archived_in_flat_memory(database_url, simulator_url, sim):
@@ -147,4 +147,4 @@ async def test_a_50_mb_file_is_archived_in_flat_memory(database_url, simulator_u
         assert grew < 25
     finally:
         await asyncio.to_thread(svc.stop)
-        await _empty_tables(database_url)
+        await empty_tables(database_url)

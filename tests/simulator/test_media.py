@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from app.simulator import media
-
-from .support import SimEnv
+from tests.support.simulator import SimEnv
 
 
 async def test_the_audio_url_of_a_result_serves_a_playable_wav(sim: SimEnv) -> None:

@@ -12,8 +12,8 @@ import httpx
 import uvicorn
 
 from app.simulator.media import MediaState, create_media_app
-from tests.helpers import post_callback, read, submit
-from tests.receiver import free_port
+from tests.support.api import post_callback, read, submit
+from tests.support.receiver import free_port
 
 
 @dataclass
@@ -78,3 +78,15 @@ async def archived(
         if time.monotonic() > deadline:
             raise AssertionError(f"archive still {archive} after {timeout} s")
         await asyncio.sleep(0.05)
+
+
+def quick(media: Media, **changes: Any) -> dict[str, Any]:
+    """Settings for tests: the media server is on loopback, retries come fast."""
+    return {
+        "relay_allow_private": True,
+        "archive_interval": 0.05,
+        "archive_backoff_base": 0.05,
+        "archive_timeout": 5.0,
+        "archive_media_base_url": media.url,
+        **changes,
+    }
