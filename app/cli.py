@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 
-from app.config import DEFAULT_ACEDATA_BASE_URL, get_settings
+from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
+from app.http_protocol import uvicorn_options
 from app.log import configure_logging
 from app.migrate import upgrade
 
@@ -49,6 +50,17 @@ def wants_simulator(has_token: bool, base_url: str, database_url: str | None) ->
     return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
 
 
+def _listen_env(args: argparse.Namespace) -> dict[str, str]:
+    given = {"FISHHOOK_HOST": args.host, "FISHHOOK_PORT": args.port}
+    return {name: str(value) for name, value in given.items() if value}
+
+
+def _public_url(args: argparse.Namespace, settings: Settings) -> str:
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    return listening_url(args.host or settings.host, args.port or settings.port)
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -85,6 +97,9 @@ def serve(args: argparse.Namespace) -> None:
         # The simulator serves its generated files itself (its voice bodies name them by path).
         media = f"http://127.0.0.1:{settings.simulator_port}/media/"
         os.environ.setdefault("FISHHOOK_ARCHIVE_MEDIA_BASE_URL", media)
+    # Workers read their settings from the environment: --host/--port too, so that an unset
+    # FISHHOOK_PUBLIC_URL follows them (config.Settings.public_url_follows_host_and_port).
+    os.environ.update(_listen_env(args))
     get_settings.cache_clear()
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info(
@@ -93,6 +108,7 @@ def serve(args: argparse.Namespace) -> None:
         args.port or settings.port,
         workers,
     )
+    log.info("callbacks_public_url url=%s (FISHHOOK_PUBLIC_URL)", _public_url(args, settings))
     try:
         uvicorn.run(
             "app.main:serve_app",
@@ -101,10 +117,10 @@ def serve(args: argparse.Namespace) -> None:
             port=args.port or settings.port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            **uvicorn_options(settings),
         )
     finally:
         if simulator is not None:
