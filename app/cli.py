@@ -101,6 +101,10 @@ def _serve(args: argparse.Namespace) -> None:
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
+    if use_simulator:
+        # The simulator serves its generated files itself (its voice bodies name them by path).
+        media = f"http://127.0.0.1:{settings.simulator_port}/media/"
+        os.environ.setdefault("FISHHOOK_ARCHIVE_MEDIA_BASE_URL", media)
     # Workers read their settings from the environment: --host/--port too, so that an unset
     # FISHHOOK_PUBLIC_URL follows them (config.Settings.public_url_follows_host_and_port).
     os.environ.update(_listen_env(args))

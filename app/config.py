@@ -90,6 +90,21 @@ class Settings(BaseSettings):
     # /fish/* without async or callback_url blocks until the task finishes, as AceData does;
     # this bounds the wait (under the 300 s timeout of AceData's SDK, which re-sends after it).
     fish_wait_timeout: float = Field(default=280, gt=0)
+    # The audio archive (app/archive): file:///path, s3://bucket/prefix, or none; unset:
+    # file://{DATA_DIR}/archive. See archive_target.
+    archive_url: str | None = None
+    archive_s3_endpoint_url: str | None = None
+    # Cover images and samples come as paths ("coverimage/<id>"): resolved against this.
+    archive_media_base_url: str = "https://public-platform.r2.fish.audio/"
+    archive_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    archive_timeout: float = Field(default=300, gt=0)
+    archive_max_attempts: int = Field(default=6, ge=1)
+    archive_backoff_base: float = Field(default=10, gt=0)
+    archive_interval: float = Field(default=2.0, gt=0)
+    archive_concurrency: int = Field(default=4, ge=1)
+    archive_enabled: bool = True
+    archive_delete_with_task: bool = False
+    archive_prune_interval: float = Field(default=600, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -108,6 +123,13 @@ class Settings(BaseSettings):
     metrics_refresh_interval: float = Field(default=5.0, gt=0)
     opentelemetry: bool = False
     simulator_port: int = 8100
+
+    @property
+    def archive_target(self) -> str | None:
+        """Where the archive lives, or None when FISHHOOK_ARCHIVE_URL=none."""
+        if self.archive_url is None:
+            return (self.data_dir.resolve() / "archive").as_uri()
+        return None if self.archive_url.strip().lower() == "none" else self.archive_url
 
     @model_validator(mode="after")
     def public_url_follows_host_and_port(self) -> "Settings":
@@ -133,6 +155,15 @@ class Settings(BaseSettings):
             if len(secret) < 16 or secret.lower() in _PLACEHOLDERS:
                 raise ValueError("must be a real secret of at least 16 characters")
         return value
+
+    @field_validator("archive_url")
+    @classmethod
+    def archive_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() == "none":
+            return value
+        if value.startswith("file:///") or (value.startswith("s3://") and len(value) > 5):
+            return value
+        raise ValueError("must be file:///absolute/path, s3://bucket/prefix or none")
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import docs, health, openapi, runtime, tracing
+from app.archive.router import router as archive_router
 from app.callbacks import schemas as callback_schemas
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
@@ -88,6 +89,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(tasks_router)
+    app.include_router(archive_router)
     app.include_router(relay_router)
     app.include_router(deliveries_router)
     app.include_router(health.router)

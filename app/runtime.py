@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import keys, retention
 from app.acedata.client import AceDataClient
+from app.archive.storage import open_storage
+from app.archive.worker import LEASE_MARGIN, Archiver, archive_client
 from app.background import Background
 from app.callbacks.intake import Intake
 from app.config import Settings
@@ -52,6 +54,8 @@ class Runtime:
     relay: Relay
     reconciler: Reconciler
     background: Background
+    # None when FISHHOOK_ARCHIVE_URL=none.
+    archiver: Archiver | None = None
 
 
 def _warn_about_open_doors(settings: Settings) -> None:
@@ -92,6 +96,12 @@ def _start_background(runtime: Runtime) -> None:
         runtime.waiters.subscribe(runtime.relay.wake)
         background.every("relay", 0, runtime.relay.run_once)
     background.every("metrics_worker", WORKER_METRICS_INTERVAL, lambda: _observe(runtime))
+    if runtime.archiver is not None and settings.archive_enabled:
+        background.every("archive", 0, runtime.archiver.run_once)
+        if settings.archive_delete_with_task:
+            background.every(
+                "prune_archive", settings.archive_prune_interval, runtime.archiver.prune
+            )
     background.every(
         "metrics_database",
         settings.metrics_refresh_interval,
@@ -122,6 +132,7 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
+        archiver = await _archiver(settings, sessionmaker, stack)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
         await waiters.listen()
@@ -147,6 +158,7 @@ async def start(
                 SharedPacer(sessionmaker, "acedata_tasks", settings.reconcile_pace),
             ),
             background=Background(),
+            archiver=archiver,
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled
@@ -172,6 +184,24 @@ def observe_worker(runtime: Runtime) -> None:
 
 async def _observe(runtime: Runtime) -> None:
     observe_worker(runtime)
+
+
+async def _archiver(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stack: contextlib.AsyncExitStack,
+) -> Archiver | None:
+    storage = open_storage(settings)
+    if storage is None:
+        log.warning("archive_off", detail="FISHHOOK_ARCHIVE_URL=none: generated audio is not kept")
+        return None
+    # A partial copy untouched for longer than any copy may take was abandoned by a crash.
+    await storage.start(abandoned_after=settings.archive_timeout + LEASE_MARGIN + 60)
+    stack.push_async_callback(storage.close)
+    http = archive_client(settings)
+    stack.push_async_callback(http.aclose)
+    log.info("archive_ready", storage=storage.description)
+    return Archiver(sessionmaker, http, storage, settings)
 
 
 async def _settle(in_flight: InFlight) -> None:

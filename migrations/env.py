@@ -7,6 +7,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import app.archive.models
 import app.callbacks.models
 import app.idempotency.models
 import app.keys

@@ -6,7 +6,6 @@ database outages) is translated here; the /v1 handlers in app/errors.py are not 
 because the /fish sub-application (app/fish/app.py) installs only these.
 """
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,9 +19,9 @@ from starlette.exceptions import HTTPException
 
 from app.acedata.errors import UpstreamError
 from app.errors import AppError, is_outage, is_refused_value
-from app.log import request_id
+from app.log import get_logger, request_id
 
-log = logging.getLogger("fishhook.fish")
+log = get_logger("fishhook.fish")
 
 # AceData's codes and the HTTP status it answers each with (DESIGN.md section 1).
 STATUS = {
@@ -148,7 +147,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     if is_outage(exc):
-        log.warning("database_unavailable error=%s", type(exc).__name__)
+        log.warning("database_unavailable", error=type(exc).__name__)
         retry = {"Retry-After": "1"}
         return render(FishError("busy", "fishhook's database is unavailable", headers=retry))
     if is_refused_value(exc):

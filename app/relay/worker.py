@@ -4,12 +4,12 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import backoff, tracing
+from app.archive.schemas import summary
 from app.config import Settings
 from app.errors import is_outage
 from app.fish.records import relay_body
@@ -87,7 +87,7 @@ class Relay:
 
     async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
         settings = self._settings
-        body = _body(claimed.task)
+        body = _body(claimed, settings.public_url)
         started_at = datetime.now(UTC)
         attributes = {
             "fishhook.task": claimed.task.get("id"),
@@ -182,14 +182,17 @@ NOT_SENT = (
 )
 
 
-def _body(task: dict[str, Any]) -> bytes | None:
+def _body(claimed: service.Claimed, public_url: str) -> bytes | None:
     """The body for the task as it finished: the Task JSON, or for a task a drop-in client
     submitted on /fish/*, the body AceData sent (app/fish/records.py)."""
-    if task.get("fish_api"):
-        shaped = relay_body(task)
+    if claimed.task.get("fish_api"):
+        shaped = relay_body(claimed.task)
         return None if shaped is None else json.dumps(shaped).encode()
+    task = TaskOut.model_validate(claimed.task)
+    # AceData's audio_url stays in `output`; fishhook's own copy is added beside it.
+    task.archive = summary(claimed.archive, task_id=task.id, base=public_url)
     # The deliveries count is a read-time figure, not the task's state.
-    return TaskOut.model_validate(task).model_dump_json(exclude={"deliveries"}).encode()
+    return task.model_dump_json(exclude={"deliveries"}).encode()
 
 
 def relay_client(settings: Settings) -> httpx.AsyncClient:

@@ -19,6 +19,8 @@ from app.simulator.admin import get_state
 from app.simulator.admin import router as admin_router
 from app.simulator.jobs import JobRunner
 from app.simulator.kinds import SUBMITS
+from app.simulator.media import MediaState
+from app.simulator.media import router as media_router
 from app.simulator.models import list_models, read_model
 from app.simulator.rules import Respond, Rule
 from app.simulator.state import RecordedRequest, SimState
@@ -50,7 +52,9 @@ def create_simulator_app(
     app = FastAPI(title="AceData Fish API simulator", lifespan=lifespan)
     app.state.sim_state = state
     app.state.sim_token = token
+    app.state.media = MediaState()
     app.include_router(admin_router)
+    app.include_router(media_router)
     app.add_api_route("/fish/{name}", fish_endpoint, methods=["POST"])
     app.add_api_route("/fish/model", fish_endpoint, methods=["GET"])
     app.add_api_route("/fish/model/{model_id}", fish_endpoint, methods=["GET"])
@@ -126,7 +130,9 @@ async def _answer(
     if invalid is not None:
         return invalid
     runner: JobRunner = request.app.state.sim_runner
-    return await runner.submit(kind, body, rule.callback if rule is not None else None)
+    # The generated files are served by the simulator itself (app/simulator/media.py).
+    media = f"{str(request.base_url).rstrip('/')}/media/"
+    return await runner.submit(kind, body, rule.callback if rule is not None else None, media)
 
 
 def _token_matches(authorization: str, request: Request) -> bool:

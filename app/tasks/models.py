@@ -49,3 +49,5 @@ class Task(Base):
     checks: Mapped[int] = mapped_column(server_default=text("0"))
     # How many deliveries name this task; loaded only by reads that ask (tasks.service).
     deliveries: Mapped[int | None] = query_expression()
+    # The task's archived files (app/archive); loaded only by reads that ask.
+    archive: Mapped[list[dict[str, Any]] | None] = query_expression()

@@ -69,7 +69,7 @@ async def _submitter(
             span.set_attribute("fishhook.task_id", task.task_id or "")
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"
-        return TaskOut.of(task)
+        return TaskOut.of(task, settings.public_url)
 
     return submit
 
@@ -92,12 +92,13 @@ async def read_task(
     task_ref: str,
     session: ReaderDep,
     waiters: WaitersDep,
+    settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
 ) -> TaskOut:
     """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
     if wait:
-        return TaskOut.of(await wait_for(session, waiters, task_ref, wait))
-    return TaskOut.of(await service.get(session, task_ref))
+        return TaskOut.of(await wait_for(session, waiters, task_ref, wait), settings.public_url)
+    return TaskOut.of(await service.get(session, task_ref), settings.public_url)
 
 
 @router.get("/tasks")
@@ -107,8 +108,10 @@ async def list_tasks(
     kind: TaskKind | None = None,
     *,
     listing: PageDep,
+    settings: SettingsDep,
 ) -> TaskPage:
     tasks, next_cursor = await service.page(
         session, status=status, kind=kind, limit=listing.limit, cursor=listing.cursor
     )
-    return TaskPage(items=[TaskOut.of(t) for t in tasks], next_cursor=next_cursor)
+    items = [TaskOut.of(t, settings.public_url) for t in tasks]
+    return TaskPage(items=items, next_cursor=next_cursor)

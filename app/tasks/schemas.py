@@ -3,8 +3,17 @@
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from app.archive.schemas import Archive, summary
 from app.openapi import strings_refuse_nul
 from app.tasks.models import Task
 
@@ -130,6 +139,9 @@ class TaskOut(BaseModel):
     finished_at: datetime | None
     # Requests in the deliveries log for this task (GET /v1/deliveries?task_id=...).
     deliveries: int = 0
+    # The copy of the generated audio kept by fishhook (app/archive); null until the task
+    # succeeded with a file to keep.
+    archive: Archive | None = None
 
     @field_validator("deliveries", mode="before")
     @classmethod
@@ -137,9 +149,18 @@ class TaskOut(BaseModel):
         # Only reads load the count; a task fresh from submit has had no delivery.
         return 0 if value is None else value
 
+    @field_validator("archive", mode="before")
     @classmethod
-    def of(cls, task: Task) -> "TaskOut":
-        return cls.model_validate(task, from_attributes=True)
+    def archive_from_files(cls, value: object, info: ValidationInfo) -> object:
+        # Reads load the task's file rows (a list); the public URL comes in the context.
+        if isinstance(value, list):
+            base = (info.context or {}).get("public_url", "")
+            return summary(value, task_id=info.data["id"], base=base)
+        return value
+
+    @classmethod
+    def of(cls, task: Task, public_url: str = "") -> "TaskOut":
+        return cls.model_validate(task, from_attributes=True, context={"public_url": public_url})
 
 
 class TaskPage(BaseModel):

@@ -11,6 +11,7 @@ from app import url_safety as safety
 from app.acedata.client import AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
+from app.archive.service import with_files
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
@@ -225,7 +226,7 @@ def _with_delivery_count() -> Any:
 _BY_ID_OR_TASK_ID = (
     select(Task)
     .where(or_(Task.id == bindparam("ref"), Task.task_id == bindparam("ref")))
-    .options(_with_delivery_count())
+    .options(_with_delivery_count(), with_files())
     .execution_options(populate_existing=True)
 )
 
@@ -250,7 +251,7 @@ async def page(
     cursor: str | None,
 ) -> tuple[list[Task], str | None]:
     """Newest first (see app/pagination.py)."""
-    query = select(Task).options(_with_delivery_count())
+    query = select(Task).options(_with_delivery_count(), with_files())
     if status:
         query = query.where(Task.status == status)
     if kind:

@@ -6,7 +6,7 @@ times as often as it allows (about 1 request/s). Each call now claims its slot i
 after FISHHOOK_RELAY_RETENTION_DAYS (app/retention.py), found through a partial index.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

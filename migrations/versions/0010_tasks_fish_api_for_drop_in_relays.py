@@ -5,7 +5,7 @@ Tasks submitted through the AceData-compatible API (/fish/tts, /fish/voices, /fi
 type, and their webhook gets AceData's own callback body instead of the Task JSON.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 """
 
 from collections.abc import Sequence

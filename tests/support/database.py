@@ -18,7 +18,8 @@ async def empty_tables(url: str) -> None:
         await conn.execute(
             text(
                 "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
-                " pacers"
+                " pacers,"
+                " archive_files"
             )
         )
     await engine.dispose()
