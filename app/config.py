@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     relay_enabled: bool = True
     delivery_retention_days: float = Field(default=30, gt=0)
     delivery_prune_interval: float = Field(default=3600, gt=0)
+    # The inspector: how long a browser stays signed in (seconds).
+    ui_session_ttl: float = Field(default=43_200, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

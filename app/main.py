@@ -11,9 +11,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import health, runtime
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
-from app.dashboard.router import router as dashboard_router
 from app.deliveries.router import router as deliveries_router
 from app.errors import install_error_handlers
+from app.inspector.router import router as inspector_router
 from app.log import configure_logging
 from app.metrics.router import router as metrics_router
 from app.middleware.body_limit import BodyLimitMiddleware
@@ -87,7 +87,7 @@ def create_app(
     app.include_router(deliveries_router)
     app.include_router(health.router)
     app.include_router(metrics_router)
-    app.include_router(dashboard_router)
+    app.include_router(inspector_router)
     app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)

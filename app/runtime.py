@@ -21,6 +21,7 @@ from app.config import Settings
 from app.db import create_engine, create_reader, create_sessionmaker
 from app.deliveries import retention
 from app.embedded_db import database_url
+from app.inspector import state as inspector
 from app.keys import Keys
 from app.middleware.shutdown import InFlight
 from app.reconcile.service import Reconciler
@@ -48,6 +49,7 @@ class Runtime:
     relay: Relay
     reconciler: Reconciler
     background: Background
+    inspector: inspector.Inspector
 
 
 def _warn_about_open_doors(settings: Settings) -> None:
@@ -129,6 +131,7 @@ async def start(
             relay=Relay(sessionmaker, relay_http, secret_key(resolved.relay_secret), settings),
             reconciler=Reconciler(sessionmaker, acedata, settings),
             background=Background(),
+            inspector=inspector.build(settings, resolved, waiters),
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.schemas import Result, read_result
+from app.callbacks import credentials
 from app.callbacks.batch import Applied, Row, apply_batch
+from app.callbacks.redaction import query_pairs
 from app.ids import new_id
 
 
@@ -136,13 +138,23 @@ def to_row(
         task_id=parsed.task_id,
         task_ref=task_ref if authenticated else None,
         fixed=fixed,
-        detail=problem if fixed == "invalid" else None,
+        detail=problem if fixed == "invalid" else _why_unauthenticated(inbound) if fixed else None,
         status=status,
         result=text,
         output=output,
         error=error,
         trace_id=trace_id,
         replay_of=inbound.replay_of,
+    )
+
+
+def _why_unauthenticated(inbound: Inbound) -> str:
+    # The stored query keeps the parameter names (the token's value is redacted).
+    task_ref, token = credentials.read(query_pairs(inbound.query))
+    if not task_ref:
+        return "no task in the callback URL"
+    return (
+        "wrong credential for this task" if token else "no credential (token) in the callback URL"
     )
 
 

@@ -25,6 +25,7 @@ class Task(Base):
         CheckConstraint(_one_of("kind", KINDS), name="kind"),
         CheckConstraint(_one_of("status", STATUSES), name="status"),
         Index(None, "status", "id"),
+        Index(None, "trace_id"),  # the inspector finds a task by AceData's trace_id
         # Reconciliation's claim: only open tasks are indexed, so the index stays small.
         Index(
             None,
