@@ -20,6 +20,7 @@ from app.tasks.models import STATUSES, Task
 PAGE = 50
 EXCERPT_BYTES = 160
 LABEL_CHARS = 90
+DENSE_WINDOW = 2000  # newest deliveries a search reads first (see deliveries())
 MIN_SEARCH = 3  # shorter words have no trigram to look up: only exact ids are matched
 # The indexed text of a body (migration 0006): a literal, so the planner matches the index.
 BODY_TEXT = func.encode(Delivery.body, literal_column("'escape'"))
@@ -140,6 +141,9 @@ async def tasks(session: AsyncSession, f: Filters) -> Page:
 
 
 async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = None) -> Page:
+    """Newest first. A search in bodies goes in two steps, so that neither a word in every
+    body nor a rare one reads much: first the newest DENSE_WINDOW deliveries (enough when
+    the word is common), then, if they held less than a page, the trigram index alone."""
     query = _delivery_columns()
     if task_ref:
         query = query.where(Delivery.task_ref == task_ref)
@@ -151,9 +155,28 @@ async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = N
         query = query.where(Delivery.received_at >= f.since)
     if f.until:
         query = query.where(Delivery.received_at < f.until)
-    if f.q:
-        query = query.where(search(f.q))
-    return await _page(session, query, Delivery.id, f)
+    if not f.q:
+        return await _page(session, query, Delivery.id, f)
+    cursor = decode_cursor(f.cursor) if f.cursor else None
+    window = query.with_only_columns(Delivery.id).order_by(Delivery.id.desc()).limit(DENSE_WINDOW)
+    if cursor:
+        window = window.where(Delivery.id < cursor)
+    recent = await _page(session, query.where(Delivery.id.in_(window), search(f.q)), Delivery.id, f)
+    if len(recent.rows) == PAGE and recent.next_cursor:
+        return recent
+    # Sorting on an expression keeps the planner off the backward walk of the primary key,
+    # which it picks whenever it overestimates a word's frequency (often: pg_trgm has no
+    # statistics), and which reads the whole table for a rare word.
+    rows = list(
+        await session.execute(
+            query.where(search(f.q), *([Delivery.id < cursor] if cursor else []))
+            .order_by(Delivery.id.concat("").desc())
+            .limit(PAGE + 1)
+        )
+    )
+    if len(rows) <= PAGE:
+        return Page(rows, None)
+    return Page(rows[:PAGE], encode_cursor(rows[PAGE - 1].id))
 
 
 def search(q: str) -> ColumnElement[bool]:

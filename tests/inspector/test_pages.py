@@ -200,3 +200,23 @@ async def test_static_assets_are_served_with_long_cache_headers(client):
     assert "immutable" in answer.headers["cache-control"]
     again = await client.get(css, headers={"if-none-match": answer.headers["etag"]})
     assert again.status_code == 304
+
+
+async def test_a_search_pages_through_its_matches_with_cursors(client):
+    task = await submit(client, "speech")
+    found = []
+    for n in range(53):
+        body = {
+            "task_id": task["task_id"],
+            "audio_url": f"https://x.test/{n}.mp3",
+            "note": "walrus",
+        }
+        found.append((await post_callback(client, task["id"], body)).json()["delivery_id"])
+    first = (await client.get("/ui/deliveries", params={"q": "walrus"})).text
+    on_first = [d for d in found if d in first]
+    assert len(on_first) == 50 and found[-1] in first
+    older = re.search(r'href="\?([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = (await client.get(f"/ui/deliveries?{older}")).text
+    on_second = [d for d in found if d in second]
+    assert sorted(on_first + on_second) == sorted(found)
+    assert 'rel="next"' not in second
