@@ -10,8 +10,8 @@ repeated runs, first page of 50, as the page asks) and prints the plans' first l
 """
 
 import argparse
-import hashlib
 import asyncio
+import hashlib
 import os
 import secrets
 import statistics
