@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -42,7 +43,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(when=_when, iso=_iso, size=views.size)
+env.filters.update(when=_when, iso=_iso, size=views.size, unquote=unquote_plus)
 env.globals.update(asset=assets.url)
 
 

@@ -114,7 +114,7 @@ def seed(url: str, webhook: str) -> dict[str, str]:
     return {"task": speech["id"], "delivery": deliveries[-1]["id"]}
 
 
-def shoot(driver: Any, url: str, name: str, size: str) -> None:
+def shoot(driver: Any, url: str, name: str, size: str, suffix: str = "") -> None:
     width, height = SIZES[size]
     driver.set_window_size(width, height)
     driver.get(url)
@@ -122,7 +122,7 @@ def shoot(driver: Any, url: str, name: str, size: str) -> None:
     full = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(width, min(max(full, height), 2400))
     time.sleep(0.2)
-    path = OUT / f"{name}-{size}.png"
+    path = OUT / f"{name}-{size}{suffix}.png"
     driver.save_screenshot(str(path))
     print(path.relative_to(ROOT))
 
@@ -151,6 +151,17 @@ def main() -> None:
                     shoot(driver, f"{svc.url}/", "overview", size)
                     shoot(driver, f"{svc.url}/ui/deliveries/{ids['delivery']}", "request", size)
                     shoot(driver, f"{svc.url}/ui/tasks/{ids['task']}", "task", size)
+            with browser.chromium(dark=True) as driver:
+                driver.get(f"{svc.url}/ui/login")
+                driver.find_element("id", "key").send_keys(KEY + "\n")
+                time.sleep(0.5)
+                shoot(
+                    driver,
+                    f"{svc.url}/ui/deliveries/{ids['delivery']}",
+                    "request",
+                    "desktop",
+                    "-dark",
+                )
     hook.shutdown()
     hook.server_close()
     print(json.dumps(ids))
