@@ -1,6 +1,7 @@
 """The inspector's browser tests: the simulator and `fishhook serve` as real processes, with
 API keys set, and one headless Chromium for the module."""
 
+import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import _empty_tables
 from tests.e2e.processes import Service, service, simulator
 from tests.inspector import browser
 
@@ -50,6 +52,7 @@ def inspected(database_url: str) -> Iterator[Service]:
     }
     with simulator(delay=0.3) as sim_url, service(database_url, sim_url, **settings) as svc:
         yield svc
+    asyncio.run(_empty_tables(database_url))  # the next test modules start from empty tables
 
 
 @pytest.fixture(scope="module")
