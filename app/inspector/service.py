@@ -3,6 +3,7 @@ one task with its deliveries and relay attempts. Read-only; lists load only the 
 they print (never a whole body)."""
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,13 @@ from app.tasks.models import STATUSES, Task
 PAGE = 50
 EXCERPT_BYTES = 160
 LABEL_CHARS = 90
-DENSE_WINDOW = 2000  # newest deliveries a search reads first (see deliveries())
+# How many of the newest deliveries a search reads first, in turn (see deliveries()).
+DENSE_WINDOWS = (2_000, 20_000)
+# Ids and AceData's UUIDs are matched exactly, through indexes: a trigram search for them
+# would read long lists (every hex trigram is everywhere) for what an equality finds.
+EXACT = re.compile(
+    r"(?:dlv|tsk|msg)_[0-9A-Za-z]{26}|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
+)
 MIN_SEARCH = 3  # shorter words have no trigram to look up: only exact ids are matched
 # The indexed text of a body (migration 0006): a literal, so the planner matches the index.
 BODY_TEXT = func.encode(Delivery.body, literal_column("'escape'"))
@@ -142,7 +149,7 @@ async def tasks(session: AsyncSession, f: Filters) -> Page:
 
 async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = None) -> Page:
     """Newest first. A search in bodies goes in two steps, so that neither a word in every
-    body nor a rare one reads much: first the newest DENSE_WINDOW deliveries (enough when
+    body nor a rare one reads much: first the newest deliveries (DENSE_WINDOWS; enough when
     the word is common), then, if they held less than a page, the trigram index alone."""
     query = _delivery_columns()
     if task_ref:
@@ -158,18 +165,20 @@ async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = N
     if not f.q:
         return await _page(session, query, Delivery.id, f)
     cursor = decode_cursor(f.cursor) if f.cursor else None
-    window = query.with_only_columns(Delivery.id).order_by(Delivery.id.desc()).limit(DENSE_WINDOW)
-    if cursor:
-        window = window.where(Delivery.id < cursor)
-    recent = await _page(session, query.where(Delivery.id.in_(window), search(f.q)), Delivery.id, f)
-    if len(recent.rows) == PAGE and recent.next_cursor:
-        return recent
+    match = search(f.q)
+    for size in DENSE_WINDOWS:
+        window = query.with_only_columns(Delivery.id).order_by(Delivery.id.desc()).limit(size)
+        if cursor:
+            window = window.where(Delivery.id < cursor)
+        recent = await _page(session, query.where(Delivery.id.in_(window), match), Delivery.id, f)
+        if len(recent.rows) == PAGE and recent.next_cursor:
+            return recent
     # Sorting on an expression keeps the planner off the backward walk of the primary key,
     # which it picks whenever it overestimates a word's frequency (often: pg_trgm has no
     # statistics), and which reads the whole table for a rare word.
     rows = list(
         await session.execute(
-            query.where(search(f.q), *([Delivery.id < cursor] if cursor else []))
+            query.where(match, *([Delivery.id < cursor] if cursor else []))
             .order_by(Delivery.id.concat("").desc())
             .limit(PAGE + 1)
         )
@@ -180,13 +189,16 @@ async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = N
 
 
 def search(q: str) -> ColumnElement[bool]:
-    """A delivery by its id, its task's ids, or any text in its body (case-insensitive)."""
+    """A delivery by its id, its task's ids or trace_id, or any text in its body
+    (case-insensitive)."""
+    by_trace = select(Task.id).where(Task.trace_id == q)
     found: list[ColumnElement[bool]] = [
         Delivery.id == q,
         Delivery.task_ref == q,
         Delivery.task_id == q,
+        Delivery.task_ref.in_(by_trace),
     ]
-    if len(q) >= MIN_SEARCH:
+    if len(q) >= MIN_SEARCH and not EXACT.fullmatch(q):
         # As typed, and as JSON writes it ("café" is often sent as "caf\u00e9").
         for form in dict.fromkeys((q, json.dumps(q)[1:-1])):
             found.append(BODY_TEXT.ilike(f"%{_like_escape(body_escape(form))}%", escape="\\"))

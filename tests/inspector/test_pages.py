@@ -1,6 +1,7 @@
 """The inspector's pages over ASGI: what each shows, escaping, and the actions' results."""
 
 import re
+import uuid
 
 from tests.helpers import post_callback, submit
 
@@ -220,3 +221,12 @@ async def test_a_search_pages_through_its_matches_with_cursors(client):
     on_second = [d for d in found if d in second]
     assert sorted(on_first + on_second) == sorted(found)
     assert 'rel="next"' not in second
+
+
+async def test_search_finds_a_task_and_its_deliveries_by_trace_id(client):
+    task = await submit(client, "speech")
+    trace = str(uuid.uuid4())
+    body = {"task_id": task["task_id"], "trace_id": trace, "audio_url": "https://x.test/t.mp3"}
+    delivery_id = (await post_callback(client, task["id"], body)).json()["delivery_id"]
+    assert delivery_id in (await client.get("/ui/deliveries", params={"q": trace})).text
+    assert task["id"] in (await client.get("/ui/tasks", params={"q": trace})).text
