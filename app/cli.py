@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 
-from app.config import DEFAULT_ACEDATA_BASE_URL, get_settings
+from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
+from app.http_protocol import uvicorn_options
 from app.log import configure_logging
 from app.migrate import upgrade
 
@@ -29,19 +30,14 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise SystemExit(f"the AceData simulator did not start on port {port}")
 
 
+def simulator_command(port: int, token: str) -> list[str]:
+    """The command line that runs the AceData simulator (here, and in the benchmark)."""
+    return [sys.executable, "-m", "app.cli", "simulator", "--port", str(port), "--token", token]
+
+
 def _start_simulator(port: int) -> subprocess.Popen[bytes]:
-    simulator = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "simulator",
-            "--port",
-            str(port),
-            "--token",
-            SIMULATOR_TOKEN,
-        ]
-    )
+    # S603: our own interpreter and module.
+    simulator = subprocess.Popen(simulator_command(port, SIMULATOR_TOKEN))  # noqa: S603
     _wait_for_port(port)
     os.environ["FISHHOOK_ACEDATA_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ["FISHHOOK_ACEDATA_TOKEN"] = SIMULATOR_TOKEN
@@ -52,6 +48,17 @@ def wants_simulator(has_token: bool, base_url: str, database_url: str | None) ->
     """Only local use (no token, default base URL, embedded database) gets the simulator: a
     deployment that merely lacks its token must refuse submits, not return fake results."""
     return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
+
+
+def _listen_env(args: argparse.Namespace) -> dict[str, str]:
+    given = {"FISHHOOK_HOST": args.host, "FISHHOOK_PORT": args.port}
+    return {name: str(value) for name, value in given.items() if value}
+
+
+def _public_url(args: argparse.Namespace, settings: Settings) -> str:
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    return listening_url(args.host or settings.host, args.port or settings.port)
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -86,6 +93,9 @@ def serve(args: argparse.Namespace) -> None:
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
+    # Workers read their settings from the environment: --host/--port too, so that an unset
+    # FISHHOOK_PUBLIC_URL follows them (config.Settings.public_url_follows_host_and_port).
+    os.environ.update(_listen_env(args))
     get_settings.cache_clear()
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info(
@@ -94,6 +104,7 @@ def serve(args: argparse.Namespace) -> None:
         args.port or settings.port,
         workers,
     )
+    log.info("callbacks_public_url url=%s (FISHHOOK_PUBLIC_URL)", _public_url(args, settings))
     try:
         uvicorn.run(
             "app.main:serve_app",
@@ -102,10 +113,10 @@ def serve(args: argparse.Namespace) -> None:
             port=args.port or settings.port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            **uvicorn_options(settings),
         )
     finally:
         if simulator is not None:

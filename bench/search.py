@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from app.inspector import service
 from app.migrate import upgrade
-from tests.conftest import _admin
+from tests.support.database import run_admin as _admin
 
 # One body in 100,000 says "quokka", one in 100 "zebra"; every one has "audio_url" or "voice".
 _FILL = text(

@@ -6,6 +6,7 @@ in the log and changes nothing.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.schemas import Result, read_result
-from app.callbacks import credentials
 from app.callbacks.batch import Applied, Row, apply_batch
-from app.callbacks.redaction import query_pairs
 from app.ids import new_id
 
 
@@ -31,6 +30,13 @@ class Inbound:
     body_size: int
     remote_addr: str | None = None
     replay_of: str | None = None  # the stored delivery this one replays
+
+    @classmethod
+    def of_answer(cls, source: str, body: dict[str, Any]) -> "Inbound":
+        """An answer fishhook fetched itself from AceData (to a submit, to a lookup), taken
+        in as if it had been posted as a callback."""
+        raw = json.dumps(body).encode()
+        return cls(source=source, method="POST", query="", headers={}, body=raw, body_size=len(raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +54,30 @@ class _Parsed:
     problem: str | None
 
 
+# The longest task_id kept: AceData's are 36-character UUIDs, and a value too large for an
+# index row (about 2.7 kB) would fail the whole batch statement it shares with other callbacks.
+MAX_TASK_ID = 256
+
+
+def _finite(text: str) -> float:
+    """JSON numbers as floats; one beyond a float (1e400) or NaN/Infinity, which JSON text does
+    not allow but Python reads, cannot be stored as jsonb either."""
+    number = float(text)
+    if math.isinf(number) or math.isnan(number):
+        raise ValueError(text)
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(text)
+
+
 def parse(body: bytes | None) -> _Parsed:
     if body is None:
         return _Parsed(None, None, "body is larger than the size limit")
     try:
         # Bytes, not text: json decodes UTF-8 itself and refuses invalid sequences.
-        payload = json.loads(body)
+        payload = json.loads(body, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return _Parsed(None, None, "body is not valid JSON (or not valid UTF-8)")
     if not isinstance(payload, dict):
@@ -64,6 +88,8 @@ def parse(body: bytes | None) -> _Parsed:
     task_id = payload.get("task_id")
     if not isinstance(task_id, str) or not task_id:
         return _Parsed(payload, None, "body has no string task_id")
+    if len(task_id) > MAX_TASK_ID:
+        return _Parsed(payload, None, f"task_id is longer than {MAX_TASK_ID} characters")
     return _Parsed(payload, task_id, None)
 
 
@@ -108,9 +134,13 @@ def to_row(
     task_ref: str | None,
     authenticated: bool,
     refusal: str | None = None,
+    unauthenticated: str | None = None,
 ) -> Row:
     """The delivery row for `inbound`: its outcome is fixed here when the request is refused
-    (no credential, unreadable body), and left to the statement otherwise."""
+    (no credential, unreadable body), and left to the statement otherwise.
+
+    `unauthenticated`: why the credential check failed, for the log (see credentials.refusal).
+    """
     parsed = parse(inbound.body)
     result: Result | None = None
     problem = refusal or parsed.problem
@@ -118,7 +148,7 @@ def to_row(
         result = read_result(parsed.payload)
         if result is None:
             problem = "body carries neither a result nor an error"
-    fixed = "unauthenticated" if not authenticated else "invalid" if result is None else None
+    decided = "unauthenticated" if not authenticated else "invalid" if result is None else None
     status = text = output = error = trace_id = None
     if result is not None:
         assert parsed.payload is not None and inbound.body is not None
@@ -137,24 +167,14 @@ def to_row(
         body_size=inbound.body_size,
         task_id=parsed.task_id,
         task_ref=task_ref if authenticated else None,
-        fixed=fixed,
-        detail=problem if fixed == "invalid" else _why_unauthenticated(inbound) if fixed else None,
+        decided_outcome=decided,
+        detail=problem if decided == "invalid" else unauthenticated if decided else None,
         status=status,
         result=text,
         output=output,
         error=error,
         trace_id=trace_id,
         replay_of=inbound.replay_of,
-    )
-
-
-def _why_unauthenticated(inbound: Inbound) -> str:
-    # The stored query keeps the parameter names (the token's value is redacted).
-    task_ref, token = credentials.read(query_pairs(inbound.query))
-    if not task_ref:
-        return "no task in the callback URL"
-    return (
-        "wrong credential for this task" if token else "no credential (token) in the callback URL"
     )
 
 

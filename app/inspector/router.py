@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.callbacks.models import OUTCOMES, SOURCES
 from app.deliveries import service as deliveries_service
 from app.deps import ReaderDep, RelayDep, RuntimeDep, SessionDep
 from app.errors import AppError
@@ -18,7 +17,6 @@ from app.inspector.auth import COOKIE
 from app.inspector.login import VisitorDep, check_csrf, form
 from app.inspector.login import router as login_router
 from app.relay import service as relay_service
-from app.tasks.models import KINDS, STATUSES
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login_router)
@@ -112,7 +110,7 @@ async def ui_root() -> Response:
 async def task_list(
     request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
 ) -> Response:
-    f = _filters(request, STATUSES, KINDS)
+    f = _filters(request, service.STATUSES, service.KINDS)
     try:
         found = await service.tasks(session, f)
     except AppError as error:  # a cursor this service never issued
@@ -129,8 +127,8 @@ async def task_list(
         "f": f,
         "page": found,
         "next": _query(f, found.next_cursor),
-        "statuses": STATUSES,
-        "kinds": KINDS,
+        "statuses": service.STATUSES,
+        "kinds": service.KINDS,
         "live": not f.cursor,
     }
     return _html(request, runtime, visitor, "tasks.html", "tasks", context)
@@ -140,7 +138,7 @@ async def task_list(
 async def delivery_list(
     request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
 ) -> Response:
-    f = _filters(request, OUTCOMES, SOURCES)
+    f = _filters(request, service.OUTCOMES, service.SOURCES)
     try:
         found = await service.deliveries(session, f)
     except AppError as error:
@@ -157,8 +155,8 @@ async def delivery_list(
         "f": f,
         "page": found,
         "next": _query(f, found.next_cursor),
-        "outcomes": OUTCOMES,
-        "sources": SOURCES,
+        "outcomes": service.OUTCOMES,
+        "sources": service.SOURCES,
         "live": not f.cursor,
         "short_search": 0 < len(f.q) < service.MIN_SEARCH,
     }

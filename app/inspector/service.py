@@ -12,12 +12,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.callbacks.models import OUTCOMES, Delivery
+from app.callbacks.models import Delivery
 from app.ids import first_id_at
 from app.pagination import NUL, decode_cursor, encode_cursor
 from app.relay.models import RelayAttempt, RelayMessage
-from app.tasks.models import STATUSES, Task
+from app.tasks.models import Task
+from app.vocabulary import Outcome, TaskKind, TaskStatus
 
+STATUSES = tuple(status.value for status in TaskStatus)
+KINDS = tuple(kind.value for kind in TaskKind)
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+SOURCES = ("callback", "replay", "reconcile", "submit")
 PAGE = 50
 EXCERPT_BYTES = 160
 LABEL_CHARS = 90

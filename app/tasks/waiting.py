@@ -13,9 +13,11 @@ from contextlib import contextmanager, suppress
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import CONNECT_TIMEOUT, asyncpg_dsn
+from app.config import asyncpg_url
+from app.db import CONNECT_TIMEOUT
 from app.tasks import service
 from app.tasks.models import Task
+from app.vocabulary import TERMINAL_STATUSES
 
 log = logging.getLogger("fishhook.waiting")
 
@@ -26,12 +28,11 @@ RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
 # sent while it was down are lost.
 EVENTS_CHANNEL = "fishhook_events"
 MAX_WAIT = 60.0
-TERMINAL_STATUSES = ("succeeded", "failed", "expired")
 
 
 class Waiters:
     def __init__(self, database_url: str) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._dsn = asyncpg_url(database_url, dsn=True)
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
         self._subscribers: list[Callable[[], None]] = []

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service, service, simulator
 from tests.inspector import browser
+from tests.support.database import empty_tables as _empty_tables
+from tests.support.processes import Service, service, simulator
 
 API_KEY = "browser-test-api-key-0123456789"
 CALLBACK_SECRET = "browser-test-callback-secret-0123456789"

@@ -25,9 +25,9 @@ from sqlalchemy import make_url
 
 from app.callbacks import credentials
 from app.migrate import upgrade
-from tests.conftest import _admin
-from tests.e2e.processes import ROOT, service, simulator
 from tests.inspector import browser
+from tests.support.database import run_admin as _admin
+from tests.support.processes import ROOT, service, simulator
 
 OUT = ROOT / "docs" / "screenshots"
 KEY = "screenshot-api-key-0123456789"

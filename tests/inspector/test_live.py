@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tests.helpers import post_callback, submit
+from tests.support.api import post_callback, submit
 
 
 async def _next(changes, seconds=5.0):

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from tests.helpers import post_callback, submit
+from tests.support.api import post_callback, submit
 
 CSP = "content-security-policy"
 
@@ -82,8 +82,8 @@ async def test_the_real_reason_of_a_refused_callback_is_shown(client):
     )
     not_json = await post_callback(client, task["id"], b"{not json")
     pages = {
-        no_token.json()["delivery_id"]: "no credential",
-        wrong.json()["delivery_id"]: "wrong credential",
+        no_token.json()["delivery_id"]: "has no token",
+        wrong.json()["delivery_id"]: "is not the credential of",
         not_json.json()["delivery_id"]: "not valid JSON",
     }
     for delivery_id, words in pages.items():
