@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     archive_enabled: bool = True
     archive_delete_with_task: bool = False
     archive_prune_interval: float = Field(default=600, gt=0)
+    # The inspector: how long a browser stays signed in (seconds).
+    ui_session_ttl: float = Field(default=43_200, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

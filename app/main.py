@@ -13,10 +13,10 @@ from app.archive.router import router as archive_router
 from app.callbacks import schemas as callback_schemas
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
-from app.dashboard.router import router as dashboard_router
 from app.deliveries.router import router as deliveries_router
 from app.errors import install_error_handlers
 from app.fish.app import mount as mount_fish
+from app.inspector.router import router as inspector_router
 from app.log import configure_logging
 from app.metrics.router import router as metrics_router
 from app.middleware.body_limit import BodyLimitMiddleware
@@ -94,7 +94,7 @@ def create_app(
     app.include_router(deliveries_router)
     app.include_router(health.router)
     app.include_router(metrics_router)
-    app.include_router(dashboard_router)
+    app.include_router(inspector_router)
     # The AceData-compatible API: a sub-application with AceData-shaped errors.
     mount_fish(app)
     app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)

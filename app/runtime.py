@@ -21,6 +21,7 @@ from app.callbacks.intake import Intake
 from app.config import Settings
 from app.db import create_engine, create_reader, create_sessionmaker
 from app.embedded_db import database_url
+from app.inspector import state as inspector
 from app.keys import Keys
 from app.log import get_logger
 from app.metrics import service as worker_metrics
@@ -56,6 +57,7 @@ class Runtime:
     background: Background
     # None when FISHHOOK_ARCHIVE_URL=none.
     archiver: Archiver | None = None
+    inspector: inspector.Inspector
 
 
 def _warn_about_open_doors(settings: Settings) -> None:
@@ -159,6 +161,7 @@ async def start(
             ),
             background=Background(),
             archiver=archiver,
+            inspector=inspector.build(settings, resolved, waiters),
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled

@@ -16,6 +16,7 @@ class Task(Base):
         CheckConstraint(one_of("kind", TaskKind), name="kind"),
         CheckConstraint(one_of("status", TaskStatus), name="status"),
         Index(None, "status", "id"),
+        Index(None, "trace_id"),  # the inspector finds a task by AceData's trace_id
         # Reconciliation's claim: only open tasks are indexed, so the index stays small.
         Index(
             None,

@@ -23,6 +23,10 @@ log = logging.getLogger("fishhook.waiting")
 
 CHANNEL = "fishhook_tasks"  # "<id> <task_id>" of every task that finishes
 RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
+# What changed, for the inspector's live pages: "deliveries", "tasks" or "relay" (migration
+# 0006); "all" is sent to watchers when the connection comes back, since notifications
+# sent while it was down are lost.
+EVENTS_CHANNEL = "fishhook_events"
 MAX_WAIT = 60.0
 
 
@@ -32,6 +36,7 @@ class Waiters:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
         self._subscribers: list[Callable[[], None]] = []
+        self._watchers: list[Callable[[str], None]] = []
 
     @property
     def listening(self) -> bool:
@@ -44,13 +49,20 @@ class Waiters:
         conn = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT)
         await conn.add_listener(CHANNEL, self._notified)
         await conn.add_listener(RELAY_CHANNEL, self._relay_notified)
+        await conn.add_listener(EVENTS_CHANNEL, self._changed)
         self._conn = conn
         # Notifications sent while no connection listened are lost: let every waiter re-read.
         self._wake_all()
+        for watcher in self._watchers:
+            watcher("all")
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever a relay message is written (the relay loop wakes on it)."""
         self._subscribers.append(callback)
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(what)` on every change notification (the inspector's live pages)."""
+        self._watchers.append(callback)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -62,6 +74,10 @@ class Waiters:
     def _relay_notified(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         for callback in self._subscribers:
             callback()
+
+    def _changed(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for watcher in self._watchers:
+            watcher(str(payload))
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         for key in str(payload).split():
