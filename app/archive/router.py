@@ -5,11 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.archive import ranges, service
 from app.archive.worker import Archiver
 from app.deps import ApiKeyDep, ReaderDep, RuntimeDep
 from app.errors import AppError, Conflict, NotFound
+from app.runtime import Runtime
 from app.tasks import service as tasks
 from app.vocabulary import ArchiveStatus
 
@@ -37,7 +39,20 @@ async def read_audio(
 ) -> Response:
     """The file as fishhook archived it: `Content-Type`, `Content-Length`, `ETag` (its
     SHA-256) and `Range` (206) for players that seek."""
-    task = await tasks.get(session, task_id)
+    return await send_file(session, runtime, task_id, file, range_, if_range, if_none_match)
+
+
+async def send_file(
+    session: AsyncSession,
+    runtime: Runtime,
+    task_ref: str,
+    file: str | None,
+    range_: str | None,
+    if_range: str | None,
+    if_none_match: str | None,
+) -> Response:
+    """One archived file as an answer (shared by the API and the inspector's player)."""
+    task = await tasks.get(session, task_ref)
     found = await service.file_of(session, task.id, file)
     if found is None:
         what = f"a file named {file!r}" if file else "a generated file"

@@ -7,8 +7,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.archive import router as archive_router
+from app.archive import service as archive_service
 from app.deliveries import service as deliveries_service
 from app.deps import ReaderDep, RelayDep, RuntimeDep, SessionDep
 from app.errors import AppError
@@ -17,6 +20,7 @@ from app.inspector.auth import COOKIE
 from app.inspector.login import VisitorDep, check_csrf, form
 from app.inspector.login import router as login_router
 from app.relay import service as relay_service
+from app.vocabulary import ArchiveStatus
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login_router)
@@ -224,12 +228,34 @@ async def task_page(
         "output": views.highlight_json(task.output) if task.output is not None else None,
         "result": views.highlight_json(task.result) if task.result is not None else None,
         "error": task.error,
-        "audio": views.audio_source(task),
+        "audio": views.audio_source(task, await _archived(session, task.id)),
         "origin": views.origin,
         "flash": request.query_params.get("flash", ""),
         "live": True,
     }
     return _html(request, runtime, visitor, "task.html", "tasks", context)
+
+
+async def _archived(session: AsyncSession, task_id: str) -> bool:
+    found = await archive_service.file_of(session, task_id, None)
+    return found is not None and found.status == ArchiveStatus.STORED
+
+
+@router.get("/ui/tasks/{ref}/audio")
+async def task_audio(
+    ref: str, request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
+) -> Response:
+    """The archived audio for the page's player, behind the inspector's sign-in."""
+    headers = request.headers
+    return await archive_router.send_file(
+        session,
+        runtime,
+        ref,
+        None,
+        headers.get("range"),
+        headers.get("if-range"),
+        headers.get("if-none-match"),
+    )
 
 
 @router.post("/ui/tasks/{ref}/relay")

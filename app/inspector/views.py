@@ -116,11 +116,13 @@ def task_input(task: Task) -> dict[str, Any]:
     return shown
 
 
-def audio_source(task: Task) -> str | None:
-    """Where the task page's player reads the audio from. The one place to switch to an
-    archived copy (GET /v1/tasks/{id}/audio) once fishhook keeps one."""
+def audio_source(task: Task, archived: bool) -> str | None:
+    """Where the task page's player reads the audio from: fishhook's own copy once it is
+    archived (it outlives AceData's URL, which expires within hours), else AceData's URL."""
     url = (task.output or {}).get("audio_url")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        return None
+    return f"/ui/tasks/{task.id}/audio" if archived else url
 
 
 @dataclass(frozen=True, slots=True)

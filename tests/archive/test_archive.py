@@ -216,3 +216,19 @@ async def test_files_are_kept_when_their_task_is_deleted_unless_asked(
             pruned = await app.state.runtime.archiver.prune()
             kept = (archive_dir(settings) / task["id"] / "audio.mp3").exists()
             assert (pruned, kept) == ((1, False) if delete_with_task else (0, True))
+
+
+async def test_the_inspector_plays_the_archived_copy(archive_client, media):
+    media.state.size = 5_000
+    task = await speech_succeeded(archive_client, media.file("task/played.mp3"))
+    await archived(archive_client, task["id"])
+    whole = b"".join(generated.content("task/played.mp3", 5_000)[2])
+
+    page = await archive_client.get(f"/ui/tasks/{task['id']}")
+    assert f'src="/ui/tasks/{task["id"]}/audio"' in page.text
+    # AceData's URL dies: the page's player still reads fishhook's copy, and can seek.
+    media.state.faults.append(generated.Fault(mode="fail", times=100))
+    played = await archive_client.get(
+        f"/ui/tasks/{task['id']}/audio", headers={"Range": "bytes=10-19"}
+    )
+    assert (played.status_code, played.content) == (206, whole[10:20])
