@@ -91,7 +91,8 @@ async def test_a_client_cannot_forge_console_fields_or_lines(client):
     lines = [line for line in stream.getvalue().splitlines() if "fishhook.access" in line]
 
     assert len(lines) == 3  # one per request: no injected line
-    assert len(stream.getvalue().splitlines()) == len(lines) + 3  # and httpx's three
+    others = [line for line in stream.getvalue().splitlines() if line not in lines]
+    assert all("httpx" in line for line in others)  # at most httpx's own lines besides
     for line in lines:
         # Read as a logfmt reader would: quoted values are one token.
         tokens = [t for t in shlex.split(line) if t.startswith(("status=", "path="))]

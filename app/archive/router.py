@@ -15,6 +15,9 @@ from app.runtime import Runtime
 from app.tasks import service as tasks
 from app.vocabulary import ArchiveStatus
 
+# audio/mpeg, audio/wav, image/png...: whatever type the file was served with.
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
 router = APIRouter(prefix="/v1", tags=["archive"], dependencies=[ApiKeyDep])
 
 
@@ -22,8 +25,8 @@ router = APIRouter(prefix="/v1", tags=["archive"], dependencies=[ApiKeyDep])
     "/tasks/{task_id}/audio",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"audio/mpeg": {}}, "description": "the whole file"},
-        206: {"description": "the byte range asked for"},
+        200: {"content": {"*/*": _BINARY}, "description": "the whole file, as AceData typed it"},
+        206: {"content": {"*/*": _BINARY}, "description": "the byte range asked for"},
         404: {"description": "no such task, or it has no generated file"},
         409: {"description": "not_archived_yet, or archive_failed"},
     },

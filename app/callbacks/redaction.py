@@ -35,7 +35,8 @@ def redact_headers(
         value = REDACTED if name in SECRET_HEADERS else _redact_value(raw_value, hidden)
         name = _storable(name[:MAX_HEADER_VALUE])
         kept[name] = f"{kept[name]}, {value}" if name in kept else value
-    return kept
+    # Bounded after joining: repeated headers each within the bound can add up past it.
+    return {name: _bounded(value) for name, value in kept.items()}
 
 
 def _redact_value(raw: bytes, secrets: list[str]) -> str:
@@ -45,9 +46,13 @@ def _redact_value(raw: bytes, secrets: list[str]) -> str:
     for secret in secrets:
         if secret in value:
             value = value.replace(secret, REDACTED)
-    if len(value) > MAX_HEADER_VALUE:
-        value = f"{value[:MAX_HEADER_VALUE]}...[{len(value) - MAX_HEADER_VALUE} more characters]"
     return _storable(value)
+
+
+def _bounded(value: str) -> str:
+    if len(value) <= MAX_HEADER_VALUE:
+        return value
+    return f"{value[:MAX_HEADER_VALUE]}...[{len(value) - MAX_HEADER_VALUE} more characters]"
 
 
 def secret_values(pairs: list[tuple[str, str]]) -> list[str]:

@@ -13,10 +13,12 @@ from app.inspector import assets, views
 from app.inspector.auth import COOKIE
 
 # Scripts and styles only from fishhook itself; nothing inline, nothing from elsewhere. Audio
-# plays from the task's own URL (https), loaded only when the person presses play.
+# plays from fishhook's archived copy, or before that from the task's own URL: https, or
+# the simulator's on loopback (`make run`); loaded only when the person presses play.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self' https:; connect-src 'self'; form-action 'self'; "
+    "media-src 'self' https: http://127.0.0.1:* http://localhost:*; connect-src 'self'; "
+    "form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {

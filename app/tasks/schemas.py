@@ -33,6 +33,18 @@ class _Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
+    def json_types(cls, value: object, info: ValidationInfo) -> object:
+        # Numbers and flags as the JSON types the schema documents, never coerced: a body
+        # saying "max_new_tokens": "1" (or true) is refused with 422, while 3.0 is still 3.
+        wanted = cls.model_fields[info.field_name or ""].annotation
+        if wanted in (int | None, float | None) and isinstance(value, str | bool):
+            raise ValueError("must be a JSON number")
+        if wanted == bool | None and not isinstance(value, bool | None):
+            raise ValueError("must be true or false")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
     def no_nul_characters(cls, value: object) -> object:
         # PostgreSQL text and jsonb cannot hold U+0000: refuse it here as the client's
         # mistake (422) instead of failing the INSERT later.

@@ -40,4 +40,6 @@ async def test_with_only_fishhook_port_set_callbacks_reach_that_port(
     finally:
         stop(proc)
         await empty_tables(database_url)
-    assert f"callbacks_public_url url={url}" in capfd.readouterr().err
+    logged = capfd.readouterr().err
+    assert '"event": "callbacks_public_url"' in logged
+    assert f'"url": "{url}"' in logged

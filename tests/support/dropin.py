@@ -1,6 +1,7 @@
 """AceData's own clients against fishhook (tests/fish): the targets they are pointed at, the
 key fishhook runs with, and waiting for the task a blocking /fish submit created."""
 
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -12,7 +13,8 @@ from tests.support.processes import Service
 API_KEY = "fish-e2e-key-0123456789abcdef"
 # The SDK polls /fish/tasks every `poll_interval` seconds (3 by default): its own argument.
 POLL = 0.05
-AUDIO = "https://platform.r2.fish.audio/task/"
+# The simulator serves real audio at its own address (app/simulator/media.py).
+AUDIO = re.compile(r"^http://127\.0\.0\.1:\d+/media/task/[0-9a-f]{32}\.mp3$")
 VOICE_SAMPLE = "https://cdn.example.com/sample.mp3"
 
 
