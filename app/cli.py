@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
-from app.config import DEFAULT_ACEDATA_BASE_URL, get_settings
+from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings
 from app.embedded_db import database_url
 from app.log import configure_logging
 from app.migrate import upgrade
@@ -54,8 +55,30 @@ def wants_simulator(has_token: bool, base_url: str, database_url: str | None) ->
     return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
 
 
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """Every uvicorn.Config keyword of a worker, in one place (timeouts, limits, ...)."""
+    return {
+        "app": "app.main:serve_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+    }
+
+
+def prepare_workers(url: str) -> None:
+    """What every worker process must inherit, set before the first one starts (workers
+    are spawned: they see this process's environment). A multiprocess metrics directory
+    (PROMETHEUS_MULTIPROC_DIR) belongs here too."""
+    os.environ["FISHHOOK_DATABASE_URL"] = url
+
+
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
+    from app.supervisor import Supervisor
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -81,36 +104,28 @@ def serve(args: argparse.Namespace) -> None:
             settings.data_dir,
         )
     url = database_url(settings.database_url, settings.data_dir)
-    # Worker processes inherit the environment: they attach to the same database.
-    os.environ["FISHHOOK_DATABASE_URL"] = url
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
+    prepare_workers(url)
     get_settings.cache_clear()
+    host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers or os.cpu_count() or 1
-    log.info(
-        "serving host=%s port=%s workers=%s",
-        args.host or settings.host,
-        args.port or settings.port,
-        workers,
+    log.info("serving host=%s port=%s workers=%s", host, port, workers)
+    supervisor = Supervisor(
+        uvicorn_options(settings, host, port),
+        workers=workers,
+        health_timeout=settings.worker_health_timeout,
+        shutdown_timeout=settings.shutdown_timeout,
     )
     try:
-        uvicorn.run(
-            "app.main:serve_app",
-            factory=True,
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            workers=workers,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,
-            log_config=None,
-            timeout_graceful_shutdown=settings.shutdown_timeout,
-        )
+        status = supervisor.run()
     finally:
         if simulator is not None:
             simulator.terminate()
             simulator.wait(10)
+    if status:
+        raise SystemExit(status)
 
 
 def migrate(_: argparse.Namespace) -> None:

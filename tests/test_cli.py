@@ -40,7 +40,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(cli, "database_url", lambda url, data_dir: url or "embedded")
     monkeypatch.setattr(cli, "upgrade", lambda url: None)
     monkeypatch.setattr(cli, "_start_simulator", lambda port: started.append("simulator"))
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append("uvicorn"))
+    monkeypatch.setattr(
+        "app.supervisor.Supervisor.run", lambda self: started.append("workers") or 0
+    )
     get_settings.cache_clear()
     yield started
     get_settings.cache_clear()
@@ -56,14 +58,14 @@ def test_serve_with_a_database_server_and_no_token_refuses_submits_instead_of_si
     monkeypatch.setenv("FISHHOOK_DATABASE_URL", SERVER_DB)
     with caplog.at_level(logging.ERROR, logger="fishhook.cli"):
         _serve()
-    assert served == ["uvicorn"]
+    assert served == ["workers"]
     assert "FISHHOOK_ACEDATA_TOKEN is not set" in caplog.text
     assert "acedata_not_configured" in caplog.text
 
 
 def test_serve_locally_without_a_token_starts_the_simulator(served):
     _serve()
-    assert served == ["simulator", "uvicorn"]
+    assert served == ["simulator", "workers"]
 
 
 def test_serve_leaves_no_environment_behind():
