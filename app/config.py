@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     worker_health_timeout: float = Field(default=60, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout: float = Field(default=2.0, gt=0)
+    # Status reads (GET /v1/tasks/{id}) have a pool of their own, and queue a little longer
+    # than writes before they are answered 503 with Retry-After.
+    db_read_pool_size: int = Field(default=5, ge=1)
+    db_read_pool_timeout: float = Field(default=5.0, gt=0)
     # Group commit of callbacks, per worker: concurrent writers, deliveries per statement,
     # and how many may wait before new ones are answered 503.
     intake_writers: int = Field(default=2, ge=1)

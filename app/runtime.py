@@ -26,6 +26,7 @@ from app.middleware.shutdown import InFlight
 from app.reconcile.service import Reconciler
 from app.relay.signing import secret_key
 from app.relay.worker import Relay, relay_client
+from app.tasks.reads import Reads
 from app.tasks.waiting import Waiters
 
 log = logging.getLogger("fishhook")
@@ -41,6 +42,8 @@ class Runtime:
     # Sessions that write (services commit themselves), and sessions that only read.
     sessionmaker: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
+    # Status reads by id, on their own asyncpg pool (see app/tasks/reads.py).
+    reads: Reads
     keys: Keys
     acedata: AceDataClient
     intake: Intake
@@ -109,6 +112,9 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
+        reads = Reads(url, settings.db_read_pool_size, settings.db_read_pool_timeout)
+        await reads.open()
+        stack.push_async_callback(reads.close)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
         await waiters.listen()
@@ -117,6 +123,7 @@ async def start(
             engine=engine,
             sessionmaker=sessionmaker,
             reader=create_reader(engine),
+            reads=reads,
             keys=resolved,
             acedata=acedata,
             intake=Intake(

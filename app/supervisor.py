@@ -14,6 +14,7 @@ again. The timeout is generous on purpose: a slow start on a busy host is not a 
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -61,12 +62,19 @@ def _worker_main(index: int, options: dict[str, Any], beats: Any) -> None:
     """A worker process: its own socket, one uvicorn.Server, beats from its event loop."""
     import uvicorn
 
+    parent = os.getppid()
+
     async def beat() -> None:
         beats[index] = time.monotonic()
+        if os.getppid() != parent:
+            # The supervisor was killed outright: no one would ever stop this worker.
+            log.error("supervisor_gone pid=%s: stopping", os.getpid())
+            server.should_exit = True
 
     config = uvicorn.Config(**options, callback_notify=beat, timeout_notify=BEAT_INTERVAL)
     sock = listening_socket(config.host, config.port, config.backlog)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
 
 
 @dataclass

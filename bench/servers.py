@@ -23,6 +23,8 @@ REFERENCE_TABLES = [
     "(task_id text PRIMARY KEY, body jsonb NOT NULL, received_at timestamptz NOT NULL)",
     "CREATE TABLE ref_orm_tasks (id text PRIMARY KEY, task_id text UNIQUE NOT NULL, "
     "status text NOT NULL, result jsonb, finished_at timestamptz)",
+    "CREATE TABLE ref_submit_tasks (id text PRIMARY KEY, task_id text UNIQUE, kind text NOT NULL, "
+    "status text NOT NULL, input jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
 ]
 
 
@@ -40,6 +42,34 @@ class Server:
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self._tree())
+
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes (spawned by the supervisor, ours or uvicorn's)."""
+        found = []
+        for proc in self._tree():
+            try:
+                if "spawn_main" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.Error:
+                pass
+        return found
+
+    def worker_cpu(self) -> dict[int, float]:
+        return {proc.pid: cpu_seconds([proc]) for proc in self.workers()}
+
+    def owners(self) -> dict[int, int]:
+        """Client port -> pid of the worker holding that connection."""
+        port = int(self.url.rsplit(":", 1)[1])
+        found = {}
+        for proc in self.workers():
+            try:
+                connections = proc.net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            for conn in connections:
+                if conn.laddr and conn.raddr and conn.laddr.port == port:
+                    found[conn.raddr.port] = proc.pid
+        return found
 
     def rss(self) -> dict[str, int]:
         """Current VmRSS of each worker process."""
@@ -94,16 +124,23 @@ def free_port() -> int:
         return port
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Until 8 fresh connections in a row are answered: the kernel spreads new connections
+    over the workers' sockets, so a worker still starting would hold one up."""
     deadline = time.monotonic() + timeout
+    answered = 0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{url}: the process exited with {proc.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code < 500:
-                return
+                answered += 1
+                if answered == 8:
+                    return
+                continue
         except httpx.HTTPError:
             pass
+        answered = 0
         time.sleep(0.2)
     raise SystemExit(f"{url} did not come up within {timeout} s")
 
@@ -156,7 +193,9 @@ def fishhook(database_url: str, simulator_url: str, workers: int | None) -> Iter
 
 
 @contextmanager
-def reference(module: str, database_url: str) -> Iterator[Server]:
+def reference(
+    module: str, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """A reference receiver: minimal FastAPI on uvicorn, 2 workers, uvloop, httptools."""
     port = free_port()
     command = [
@@ -179,6 +218,7 @@ def reference(module: str, database_url: str) -> Iterator[Server]:
         "warning",
     ]
     env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": asyncpg_dsn(database_url)}
+    env |= extra_env or {}
     with _serving(command, "/docs", port, env) as server:
         yield server
 

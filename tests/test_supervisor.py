@@ -1,6 +1,7 @@
 """`fishhook serve`'s supervisor, run for real: slow starts are waited for, a worker that
 hangs or dies is replaced, SIGTERM drains every worker."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -63,11 +64,15 @@ def _supervised(
     try:
         yield proc
     finally:
+        children: list[psutil.Process] = []
+        with contextlib.suppress(psutil.Error):
+            children = psutil.Process(proc.pid).children(recursive=True)
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-        for child in psutil.Process().children(recursive=True):
-            child.kill()
+        for worker in children:
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:

@@ -13,9 +13,9 @@ from app.deps import (
     ApiKeyDep,
     KeysDep,
     ReaderDep,
+    RuntimeDep,
     SessionDep,
     SettingsDep,
-    WaitersDep,
 )
 from app.idempotency.service import check_key
 from app.keys import Keys
@@ -84,17 +84,19 @@ async def create_speech(body: SpeechRequest, submission: SubmissionDep) -> TaskO
     return await _submit("speech", body, submission)
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", response_model=TaskOut)
 async def read_task(
     task_id: str,
-    session: ReaderDep,
-    waiters: WaitersDep,
+    runtime: RuntimeDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
-) -> TaskOut:
+) -> Response:
     """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
     if wait:
-        return TaskOut.of(await wait_for(session, waiters, task_id, wait))
-    return TaskOut.of(await service.get(session, task_id))
+        task = await wait_for(runtime.reads, runtime.waiters, task_id, wait)
+    else:
+        task = await runtime.reads.task(task_id)
+    # Serialised once, not validated again on the way out.
+    return Response(task.model_dump_json(), media_type="application/json")
 
 
 @router.get("/tasks")

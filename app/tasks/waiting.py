@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import CONNECT_TIMEOUT, asyncpg_dsn
-from app.tasks import service
-from app.tasks.models import Task
+from app.tasks.reads import Reads
+from app.tasks.schemas import TaskOut
 
 log = logging.getLogger("fishhook.waiting")
 
@@ -89,24 +88,22 @@ class Waiters:
         return sum(len(events) for events in self._waiters.values())
 
 
-async def wait_for(session: AsyncSession, waiters: Waiters, key: str, seconds: float) -> Task:
-    """Task `key` once it is finished, or as it stands after `seconds`."""
+async def wait_for(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
+    """Task `key` once it is finished, or as it stands after `seconds`. Each read takes a
+    connection of the read pool only for its statement."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(seconds, MAX_WAIT)
     # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
     with waiters.watch(key) as woke:
-        task = await service.get(session, key)
+        task = await reads.task(key)
         while task.status not in TERMINAL_STATUSES:
-            # Hand the pool connection back before waiting.
-            await session.close()
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
             with suppress(TimeoutError):
                 await asyncio.wait_for(woke.wait(), remaining)
             woke.clear()
-            task = await service.get(session, key)
+            task = await reads.task(key)
             if loop.time() >= deadline:
                 break
-    await session.close()
     return task
