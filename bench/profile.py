@@ -10,6 +10,7 @@ most samples (self and total) so the findings can be read without a browser.
 import argparse
 import asyncio
 import collections
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -32,23 +33,42 @@ def _record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen[byt
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def summary(collapsed: Path, top: int = 25) -> list[str]:
-    """The frames with the most samples: on top of the stack (self) and anywhere in it."""
+def _package(frame: str) -> str:
+    """ "f (sqlalchemy/orm/session.py:12)" -> "sqlalchemy"; fishhook's own code by module."""
+    where = frame.rpartition("(")[2]
+    parts = where.split("/")
+    if parts[0] in ("app", "bench"):
+        return "/".join(parts[:2]).split(":")[0]
+    return parts[0] if len(parts) > 1 else where.split(".")[0]
+
+
+def summary(collapsed: Path, top: int = 15) -> list[str]:
+    """Where the busy samples went: self time by package and by frame, and the frames of
+    fishhook's own code with the most samples anywhere in the stack. Idle samples (no
+    Python frame) are left out."""
     own: collections.Counter[str] = collections.Counter()
-    total: collections.Counter[str] = collections.Counter()
-    samples = 0
+    packages: collections.Counter[str] = collections.Counter()
+    ours: collections.Counter[str] = collections.Counter()
+    busy = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
+        frames = [f for f in stack.split(";") if f.strip()]
+        if not frames:
+            continue
         n = int(count)
-        samples += n
+        busy += n
         own[frames[-1]] += n
-        for frame in set(frames):
-            total[frame] += n
-    lines = [f"{samples} samples; self:"]
-    lines += [f"  {n / samples:6.1%} {frame}" for frame, n in own.most_common(top)]
-    lines.append("total:")
-    lines += [f"  {n / samples:6.1%} {frame}" for frame, n in total.most_common(top)]
+        packages[_package(frames[-1])] += n
+        for frame in {f for f in frames if "(app/" in f}:
+            ours[frame] += n
+    if not busy:
+        return ["no busy samples"]
+    lines = [f"{busy} busy samples; self time by package:"]
+    lines += [f"  {n / busy:6.1%} {name}" for name, n in packages.most_common(top)]
+    lines.append("self time by frame:")
+    lines += [f"  {n / busy:6.1%} {frame}" for frame, n in own.most_common(top)]
+    lines.append("fishhook's frames, total:")
+    lines += [f"  {n / busy:6.1%} {frame}" for frame, n in ours.most_common(top)]
     return lines
 
 
@@ -64,10 +84,12 @@ async def profiled(
         for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
             path = out / f"{label}-{worker.pid}.{suffix}"
             recorders.append((path, _record(worker.pid, seconds, path, fmt)))
-    outcome = await load()
+    # The load lasts as long as the recording: cut short when py-spy is done.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(load(), seconds + 1)
     for _, proc in recorders:
         proc.wait()
-    print(f"== {label}: {outcome.count / outcome.elapsed:.0f}/s", flush=True)
+    print(f"== {label}", flush=True)
     for path, _ in recorders:
         if path.suffix == ".txt" and path.exists():
             print(f"-- {path.name}")
@@ -125,7 +147,16 @@ def _first(requests: scale.Cycle) -> list[bytes]:
     return [requests[i] for i in range(len(requests))]
 
 
+def summarise(directory: Path) -> None:
+    for path in sorted(directory.glob("*.txt")):
+        print(f"-- {path.name}")
+        print("\n".join(summary(path)))
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--summarise"]:
+        summarise(Path(sys.argv[2]))
+        sys.exit()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--seconds", type=int, default=8)

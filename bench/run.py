@@ -1,16 +1,20 @@
-"""`make bench`: callback intake of fishhook against two reference receivers, on one machine.
+"""`make bench`: every hot path of fishhook beside a reference built for it, on one machine.
 
 1. A fresh database (BENCH_DATABASE_URL, an admin URL to a server; else an embedded one).
 2. The AceData simulator (callbacks switched off) and `fishhook serve` as in production.
-3. N tasks submitted through the API (this measures the submit path too).
+3. Submits, to fishhook and to the submit reference (insert, POST to the simulator with one
+   shared httpx client, update, 202) in interleaved rounds. The callback phases need more
+   tasks than that: the rest are written straight into the database.
 4. Their callbacks, real fixture-shaped bodies to the real per-task URLs, to fishhook and to
-   the two reference receivers (raw asyncpg upsert; SQLAlchemy ORM), all three running side
+   the two callback references (raw asyncpg upsert; SQLAlchemy ORM), all three running side
    by side: closed loop at a few concurrencies, in interleaved rounds (each round sends every
    receiver the same callbacks, in a rotating order), so that drift on a shared machine hits
-   all three alike; then open loop at a fixed rate; then GET /v1/tasks/{id} under load.
-5. Every 2xx-answered callback checked through the API: `lost` must be 0.
-Throughput is the median of the rounds. Prints a table, a final `RESULT ...` line, and
-writes bench/REPORT.md.
+   all three alike; then open loop at a fixed rate.
+5. GET /v1/tasks/{id} at 32 connections, fishhook and the read reference (one asyncpg SELECT
+   by either id, as JSON) in interleaved rounds; requests and CPU per fishhook worker.
+6. Every 2xx-answered callback checked through the API: `lost` must be 0.
+Throughput is the median of the rounds. Prints a table per path with its reference and
+target, a final `RESULT ...` line, and writes bench/REPORT.md.
 """
 
 import argparse
@@ -23,6 +27,7 @@ import signal
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ import psutil
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.callbacks import credentials
 from app.config import asyncpg_url
 from app.migrate import upgrade
 from bench import paths, scale, servers
@@ -185,20 +191,45 @@ async def interleaved(
 
 
 async def drive_submits(
-    hook: servers.Server, reference: servers.Server, plan: "Plan", reference_count: int
+    hook: servers.Server, reference: servers.Server, rounds: int, per_round: int
 ) -> list[Phase]:
-    """Every task the benchmark needs, submitted to fishhook in `plan.rounds` rounds; the
-    submit reference gets up to `reference_count` submits per round, interleaved."""
-    per_round = -(-plan.tasks // plan.rounds)
+    """`per_round` submits to fishhook and as many to the submit reference, interleaved."""
 
-    def requests(receiver: str, server: servers.Server, step: int) -> list[bytes]:
-        first = step * per_round
-        if receiver == "fishhook":
-            return submit_requests(server.url, first, min(per_round, plan.tasks - first))
-        return submit_requests(server.url, first, min(per_round, reference_count))
+    def requests(_: str, server: servers.Server, step: int) -> list[bytes]:
+        return submit_requests(server.url, step * per_round, per_round)
 
     pair = {"fishhook": hook, "submit reference": reference}
-    return await interleaved(pair, "submit c=32", plan.rounds, requests)
+    return await interleaved(pair, "submit c=32", rounds, requests)
+
+
+async def direct_tasks(db_url: str, public_url: str, count: int) -> list[dict[str, Any]]:
+    """`count` submitted tasks written straight into the database, with their callback URLs:
+    the callback phases need more tasks than the submit phase is worth waiting for."""
+    ids = [f"tsk_bench{n:09d}" for n in range(count)]
+    task_ids = [str(uuid.uuid4()) for _ in range(count)]
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, task_id, kind, status, input) "
+                "SELECT unnest(CAST(:ids AS text[])), unnest(CAST(:task_ids AS text[])), "
+                "'speech', 'submitted', '{}'::jsonb"
+            ),
+            {"ids": ids, "task_ids": task_ids},
+        )
+    await engine.dispose()
+    secret = servers.CALLBACK_SECRET.encode()
+    jobs = []
+    for n, (ref, task_id) in enumerate(zip(ids, task_ids, strict=True)):
+        url = credentials.callback_url(public_url, secret, ref)
+        jobs.append(
+            {
+                "task_id": task_id,
+                "callback_url": url[url.index("/callbacks") :],
+                "body": callback_body("voice" if n % 2 else "speech", task_id, n),
+            }
+        )
+    return jobs
 
 
 async def succeeded_ids(url: str) -> set[str]:
@@ -337,8 +368,7 @@ async def main(args: argparse.Namespace) -> int:
     )
     if args.preload:
         plan.tasks = max(plan.tasks, plan.needed + 2 * args.scale_count)
-    if plan.needed > plan.tasks:
-        raise SystemExit(f"--tasks must be at least {plan.needed} for these phases")
+    plan.tasks = max(plan.tasks, plan.needed)
     if args.database_url:
         admin_url = asyncpg_url(args.database_url)
     else:
@@ -359,10 +389,10 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
         acedata = {"BENCH_ACEDATA_URL": sim_url, "BENCH_ACEDATA_TOKEN": servers.SIM_TOKEN}
         async with httpx.AsyncClient(base_url=sim_url, timeout=60) as sim:
             await sim.post("/_sim/rules", json={"endpoint": "*", "callback": {"mode": "never"}})
-            print(f"submitting {plan.tasks} tasks ...", flush=True)
+            print(f"submitting {args.submits} tasks x {plan.rounds} rounds ...", flush=True)
             # Each reference runs only for its phase: PostgreSQL's connections are counted.
             with servers.reference("bench.ref_submit", db_url, acedata) as submit_ref:
-                phases += await drive_submits(hook, submit_ref, plan, args.reference_submits)
+                phases += await drive_submits(hook, submit_ref, plan.rounds, args.submits)
                 rss = prefixed("submit reference", submit_ref.peak_rss())
             records = (await sim.get("/_sim/jobs")).json()["items"]
         jobs = []
@@ -378,6 +408,8 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
                     "body": callback_body(kind, record["id"], len(jobs)),
                 }
             )
+        if len(jobs) < plan.tasks:
+            jobs += await direct_tasks(db_url, hook.url, plan.tasks - len(jobs))
         await load_reference_tasks(db_url, [job["task_id"] for job in jobs])
         receivers = {
             "fishhook": hook,
@@ -562,7 +594,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--tasks", type=int, default=20_000)
+    parser.add_argument(
+        "--tasks", type=int, default=0, help="tasks in all (default: what the phases need)"
+    )
     parser.add_argument(
         "--concurrency", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64]
     )
@@ -574,7 +608,7 @@ def parse_args() -> argparse.Namespace:
         "--reads", type=int, default=3_000, help="GET /v1/tasks/{id} requests per round"
     )
     parser.add_argument(
-        "--reference-submits", type=int, default=1_500, help="submit reference's per round"
+        "--submits", type=int, default=1_000, help="submits per round, to each server"
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="fishhook workers (default: its own)"

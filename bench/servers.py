@@ -17,6 +17,7 @@ from app.db import asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_TOKEN = "bench-simulator-token"
+CALLBACK_SECRET = "bench-callback-secret-0123456789"
 
 REFERENCE_TABLES = [
     "CREATE TABLE ref_raw_callbacks "
@@ -187,6 +188,7 @@ def fishhook(database_url: str, simulator_url: str, workers: int | None) -> Iter
         "FISHHOOK_ACEDATA_TOKEN": SIM_TOKEN,
         "FISHHOOK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FISHHOOK_LOG_LEVEL": "warning",
+        "FISHHOOK_CALLBACK_SECRET": CALLBACK_SECRET,
     }
     with _serving(command, "/readyz", port, env) as server:
         yield server

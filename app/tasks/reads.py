@@ -45,6 +45,12 @@ async def _init(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """A read leaves no session state behind (no SET, LISTEN, lock or cursor), and asyncpg
+    still rolls back an open transaction itself. Its default reset query cost a round trip
+    per read: 16 % of a worker's samples under GET load (py-spy)."""
+
+
 class Reads:
     """The read pool, opened lazily: no connection is made until the first read."""
 
@@ -56,6 +62,7 @@ class Reads:
             timeout=CONNECT_TIMEOUT,
             command_timeout=COMMAND_TIMEOUT,
             init=_init,
+            reset=_nothing_to_reset,
             server_settings={"application_name": APPLICATION_NAME},
         )
         self._timeout = timeout
