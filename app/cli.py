@@ -116,6 +116,7 @@ def serve(args: argparse.Namespace) -> None:
         uvicorn_options(settings, host, port),
         workers=workers,
         health_timeout=settings.worker_health_timeout,
+        start_timeout=settings.worker_start_timeout,
         shutdown_timeout=settings.shutdown_timeout,
     )
     try:

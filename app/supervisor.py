@@ -5,11 +5,15 @@ connections can all be accepted by whichever worker wakes first (all 32 of a ben
 connections landed on one worker in 2 of 3 runs). Here each worker binds its own socket
 with SO_REUSEPORT and the kernel spreads new connections over them.
 
+A worker's socket is bound at once but listens only when its app has started (uvicorn calls
+listen() then), so until it is ready the kernel sends new connections to the others.
+
 The supervisor starts N workers (spawned, each running uvicorn.Server), passes SIGTERM and
 SIGINT on to them for a graceful drain, replaces a worker that dies, and replaces one that
-hangs: every worker's event loop beats once a second into shared memory; a worker whose
-first beat (start-up) or latest beat is older than `health_timeout` is killed and started
-again. The timeout is generous on purpose: a slow start on a busy host is not a hang.
+hangs: every worker's event loop beats once a second into shared memory. A worker that has
+not started within `start_timeout` (generous: a slow start on a busy host is not a hang, and
+it costs no one anything), or whose latest beat is older than `health_timeout`, is killed
+and started again.
 """
 
 import logging
@@ -35,14 +39,14 @@ START_ATTEMPTS = 5
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
-def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A listening socket that other workers on the same host and port may bind too."""
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host and port, which other workers may bind too; not listening yet
+    (the server calls listen() once the app has started)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(backlog)
     return sock
 
 
@@ -72,7 +76,7 @@ def _worker_main(index: int, options: dict[str, Any], beats: Any) -> None:
             server.should_exit = True
 
     config = uvicorn.Config(**options, callback_notify=beat, timeout_notify=BEAT_INTERVAL)
-    sock = listening_socket(config.host, config.port, config.backlog)
+    sock = reuseport_socket(config.host, config.port)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
 
@@ -95,6 +99,7 @@ class Supervisor:
     options: dict[str, Any]
     workers: int
     health_timeout: float
+    start_timeout: float = 300.0
     shutdown_timeout: float = 30.0
     target: Callable[[int, dict[str, Any], Any], None] = _worker_main
     _slots: list[_Slot] = field(default_factory=list)
@@ -173,16 +178,21 @@ class Supervisor:
                 return True
         else:
             silent = now - (beat or slot.started_at)
-            if silent <= self.health_timeout:
+            limit, setting = (
+                (self.health_timeout, "FISHHOOK_WORKER_HEALTH_TIMEOUT")
+                if slot.ready
+                else (self.start_timeout, "FISHHOOK_WORKER_START_TIMEOUT")
+            )
+            if silent <= limit:
                 return True
             log.error(
-                "worker_hung index=%s pid=%s ready=%s silent_s=%.0f: killed and replaced "
-                "(FISHHOOK_WORKER_HEALTH_TIMEOUT=%s)",
+                "worker_hung index=%s pid=%s ready=%s silent_s=%.0f: killed and replaced (%s=%s)",
                 slot.index,
                 process.pid,
                 slot.ready,
                 silent,
-                self.health_timeout,
+                setting,
+                limit,
             )
             process.kill()
             process.join(5)

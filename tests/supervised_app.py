@@ -1,7 +1,7 @@
 """A tiny ASGI app under the real supervisor (tests/test_supervisor.py): it answers with
 its pid, starts as slowly as SUPERVISED_START_DELAY says, and /hang blocks its event loop.
 
-Run as `python -m tests.supervised_app PORT WORKERS HEALTH_TIMEOUT`.
+Run as `python -m tests.supervised_app PORT WORKERS HEALTH_TIMEOUT START_TIMEOUT`.
 """
 
 import logging
@@ -40,10 +40,13 @@ def main() -> None:
     from app.supervisor import Supervisor
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    port, workers, health_timeout = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    health_timeout, start_timeout = float(sys.argv[3]), float(sys.argv[4])
     options = {"app": "tests.supervised_app:app", "host": "127.0.0.1", "port": port}
     options |= {"log_config": None, "lifespan": "on", "timeout_graceful_shutdown": 5}
-    supervisor = Supervisor(options, workers=workers, health_timeout=health_timeout)
+    supervisor = Supervisor(
+        options, workers=workers, health_timeout=health_timeout, start_timeout=start_timeout
+    )
     sys.exit(supervisor.run())
 
 

@@ -54,12 +54,16 @@ def _wait_for(condition, timeout: float):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def _supervised(
-    port: int, workers: int, health_timeout: float, start_delay: float = 0
+    port: int, workers: int, health_timeout: float, start_timeout: float, start_delay: float = 0
 ) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "SUPERVISED_START_DELAY": str(start_delay)}
     command = [sys.executable, "-m", "tests.supervised_app", str(port), str(workers)]
     proc = subprocess.Popen(
-        [*command, str(health_timeout)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+        [*command, str(health_timeout), str(start_timeout)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         yield proc
@@ -83,8 +87,9 @@ def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 def test_a_slow_start_is_waited_for_and_sigterm_drains_every_worker():
     port = _free_port()
-    # Each worker takes 7 s to start: uvicorn's own supervisor killed workers after 5 s.
-    with _supervised(port, workers=2, health_timeout=40, start_delay=7) as proc:
+    # Each worker takes 7 s to start: uvicorn's own supervisor killed workers after 5 s, and
+    # this one's health timeout is shorter still (it applies once a worker has started).
+    with _supervised(port, workers=2, health_timeout=3, start_timeout=60, start_delay=7) as proc:
         pids = _wait_for(lambda: len(found := _answering(port)) == 2 and found, timeout=60)
         assert {w.pid for w in psutil.Process(proc.pid).children()} >= pids
         status, log = _stop(proc)
@@ -96,7 +101,7 @@ def test_a_slow_start_is_waited_for_and_sigterm_drains_every_worker():
 
 def test_a_hung_worker_and_a_dead_worker_are_replaced():
     port = _free_port()
-    with _supervised(port, workers=2, health_timeout=3) as proc:
+    with _supervised(port, workers=2, health_timeout=3, start_timeout=60) as proc:
         first = _wait_for(lambda: len(found := _answering(port)) == 2 and found, timeout=60)
         # A request that blocks one worker's event loop for good: it stops beating.
         hang = socket.create_connection(("127.0.0.1", port))
