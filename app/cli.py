@@ -30,19 +30,14 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise SystemExit(f"the AceData simulator did not start on port {port}")
 
 
+def simulator_command(port: int, token: str) -> list[str]:
+    """The command line that runs the AceData simulator (here, and in the benchmark)."""
+    return [sys.executable, "-m", "app.cli", "simulator", "--port", str(port), "--token", token]
+
+
 def _start_simulator(port: int) -> subprocess.Popen[bytes]:
-    simulator = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "simulator",
-            "--port",
-            str(port),
-            "--token",
-            SIMULATOR_TOKEN,
-        ]
-    )
+    # S603: our own interpreter and module.
+    simulator = subprocess.Popen(simulator_command(port, SIMULATOR_TOKEN))  # noqa: S603
     _wait_for_port(port)
     os.environ["FISHHOOK_ACEDATA_BASE_URL"] = f"http://127.0.0.1:{port}"
     os.environ["FISHHOOK_ACEDATA_TOKEN"] = SIMULATOR_TOKEN

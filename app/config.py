@@ -12,13 +12,16 @@ DEFAULT_ACEDATA_BASE_URL = "https://api.acedata.cloud"
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "changethis", "whsec_changeme"})
 
 
-def asyncpg_url(value: str) -> str:
-    """postgres:// and postgresql:// URLs (as hosting providers hand them out) mean asyncpg,
-    the one driver fishhook ships; any other driver is refused by name."""
+def asyncpg_url(value: str, *, dsn: bool = False) -> str:
+    """The database URL as SQLAlchemy takes it (postgresql+asyncpg://) or, with `dsn`, as
+    asyncpg.connect takes it (postgresql://). postgres:// and postgresql:// URLs (as hosting
+    providers hand them out) mean asyncpg, the one driver fishhook ships; any other driver
+    is refused by name."""
     url = make_url(value)
     if url.drivername not in ("postgres", "postgresql", "postgresql+asyncpg"):
         raise ValueError(f"must be a postgresql+asyncpg:// URL, not {url.drivername}://")
-    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    driver = "postgresql" if dsn else "postgresql+asyncpg"
+    return url.set(drivername=driver).render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):

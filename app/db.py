@@ -1,9 +1,10 @@
 """The database: declarative Base (with constraint names), engine and session factory."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, make_url
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,9 +35,10 @@ CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 30.0
 
 
-def asyncpg_dsn(url: str) -> str:
-    """The SQLAlchemy URL as a DSN for a connection opened with asyncpg directly."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def one_of(column: str, values: Iterable[str]) -> str:
+    """A CHECK constraint's text: `column` holds one of `values` (the members of a StrEnum)."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:

@@ -54,29 +54,29 @@ class AppError(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-
-class NotFound(AppError):
-    status, code, title = 404, "not_found", "Not found"
-
-
-class Unauthorized(AppError):
-    status, code, title = 401, "unauthorized", "Unauthorized"
+    def __init_subclass__(cls, **answer: Any) -> None:
+        """A subclass names its answer in its header: `status=404, code=..., title=...`."""
+        super().__init_subclass__()
+        for name, value in answer.items():
+            setattr(cls, name, value)
 
 
-class Conflict(AppError):
-    status, code, title = 409, "conflict", "Conflict"
+class NotFound(AppError, status=404, code="not_found", title="Not found"): ...
 
 
-class Unprocessable(AppError):
-    status, code, title = 422, "unprocessable", "Unprocessable request"
+class Unauthorized(AppError, status=401, code="unauthorized", title="Unauthorized"): ...
 
 
-class ServiceUnavailable(AppError):
-    status, code, title = 503, "unavailable", "Service unavailable"
+class Conflict(AppError, status=409, code="conflict", title="Conflict"): ...
 
 
-class BadRequest(AppError):
-    status, code, title = 400, "bad_request", "Bad request"
+class Unprocessable(AppError, status=422, code="unprocessable", title="Unprocessable request"): ...
+
+
+class ServiceUnavailable(AppError, status=503, code="unavailable", title="Service unavailable"): ...
+
+
+class BadRequest(AppError, status=400, code="bad_request", title="Bad request"): ...
 
 
 class PayloadTooLarge(HTTPException):

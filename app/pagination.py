@@ -6,8 +6,10 @@ so paging never repeats or skips a row.
 
 import base64
 import binascii
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Depends, Query
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -17,6 +19,17 @@ from app.errors import BadRequest
 NUL = "\x00"  # PostgreSQL's text cannot hold it: an id containing it matches nothing
 
 Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """A list endpoint's ?limit= and ?cursor=."""
+
+    limit: Annotated[int, Query(ge=1, le=100)] = 20
+    cursor: str | None = None
+
+
+PageDep = Annotated[PageQuery, Depends()]
 
 
 async def page(

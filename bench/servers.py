@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from app.db import asyncpg_dsn
+from app.cli import simulator_command
+from app.config import asyncpg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_TOKEN = "bench-simulator-token"
@@ -162,17 +163,7 @@ def _serving(
 @contextmanager
 def simulator() -> Iterator[str]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "simulator",
-        "--port",
-        str(port),
-        "--token",
-        SIM_TOKEN,
-    ]
-    with _serving(command, "/_sim/rules", port, {}) as server:
+    with _serving(simulator_command(port, SIM_TOKEN), "/_sim/rules", port, {}) as server:
         yield server.url
 
 
@@ -219,7 +210,7 @@ def reference(
         "--log-level",
         "warning",
     ]
-    env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": asyncpg_dsn(database_url)}
+    env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": asyncpg_url(database_url, dsn=True)}
     env |= extra_env or {}
     with _serving(command, "/docs", port, env) as server:
         yield server

@@ -19,7 +19,8 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.reconcile.pacer import Pacer
 from app.reconcile.service import Reconciler
-from tests.acedata_fake import FakeAceData, fixture
+from tests.support.acedata_fake import FakeAceData
+from tests.support.fixtures import fixture
 
 admin = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 name = f"wt4_measure_{secrets.token_hex(3)}"

@@ -16,23 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url
 
 from app.config import Settings
 from app.main import create_app
 from app.migrate import upgrade
-from tests.acedata_fake import FakeAceData
-
-CALLBACK_SECRET = "test-callback-secret-0123456789abcdef"
-ACEDATA_TOKEN = "test-acedata-token-must-never-leak"
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
+from tests.support.acedata_fake import FakeAceData
+from tests.support.database import empty_tables, run_admin
+from tests.support.settings import ACEDATA_TOKEN, CALLBACK_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +45,11 @@ def server_url() -> Iterator[str]:
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this test session, migrated to head."""
     name = f"fishhook_test_{secrets.token_hex(4)}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_admin(server_url, f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -86,16 +77,7 @@ async def app(settings: Settings, acedata: FakeAceData, database_url: str) -> As
     application = create_app(settings, acedata_transport=acedata.transport)
     async with application.router.lifespan_context(application):
         yield application
-    await _empty_tables(database_url)
-
-
-async def _empty_tables(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(
-            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
-        )
-    await engine.dispose()
+    await empty_tables(database_url)
 
 
 def _asgi_client(app: object) -> httpx.AsyncClient:
@@ -123,4 +105,4 @@ async def serve(settings: Settings, acedata: FakeAceData, database_url: str) -> 
             yield application, c
 
     yield start
-    await _empty_tables(database_url)
+    await empty_tables(database_url)

@@ -1,6 +1,6 @@
 from pydantic import SecretStr
 
-from tests.helpers import post_callback, submit
+from tests.support.api import post_callback, submit
 
 
 async def test_with_api_keys_v1_needs_a_bearer_key(app, client, settings):

@@ -1,6 +1,5 @@
-import asyncio
-
 from app.background import Background
+from tests.support.polling import eventually
 
 
 async def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog):
@@ -13,10 +12,7 @@ async def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog):
 
     background = Background()
     background.every("flaky", 0.01, job)
-    for _ in range(100):
-        if len(runs) >= 3:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(runs) >= 3, timeout=1.0, what="three runs")
     await background.stop()
     assert len(runs) >= 3
     assert "background_job_failed job=flaky" in caplog.text

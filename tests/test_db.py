@@ -4,7 +4,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from tests.helpers import submit
+from tests.support.api import submit
 
 
 async def _now_twice(sessionmaker) -> tuple[object, object]:

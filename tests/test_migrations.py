@@ -7,12 +7,12 @@ from alembic import command
 from sqlalchemy import make_url
 
 from app.migrate import alembic_config
-from tests.conftest import _admin
+from tests.support.database import run_admin
 
 
 def test_migrations_round_trip_and_match_the_models(server_url):
     name = f"fishhook_migrations_{secrets.token_hex(4)}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_admin(server_url, f'CREATE DATABASE "{name}"'))
     try:
         config = alembic_config(
             make_url(server_url).set(database=name).render_as_string(hide_password=False)
@@ -23,4 +23,4 @@ def test_migrations_round_trip_and_match_the_models(server_url):
         command.upgrade(config, "head")
         command.check(config)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

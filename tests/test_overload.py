@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import callback_path, submit
+from tests.support.api import callback_path, submit
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Health, readiness and the shape of every error answer."""
 
-from tests.helpers import VOICE
+from tests.support.api import VOICE
 
 
 async def test_healthz_answers_ok(client):

@@ -5,9 +5,9 @@ import logging
 import httpx
 from sqlalchemy import text
 
-from tests.acedata_fake import fixture
-from tests.conftest import ACEDATA_TOKEN
-from tests.helpers import SPEECH, VOICE, post_callback
+from tests.support.api import SPEECH, VOICE, post_callback
+from tests.support.fixtures import fixture
+from tests.support.settings import ACEDATA_TOKEN
 
 
 async def test_acedata_token_appears_in_no_answer_log_or_row(app, client, acedata, caplog):

@@ -7,7 +7,7 @@ import pytest
 from app import url_safety as safety
 from app.config import Settings
 from app.relay import sender
-from tests.helpers import SPEECH
+from tests.support.api import SPEECH
 
 
 @pytest.fixture

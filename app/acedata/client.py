@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.retry import Backoff, is_retryable
 from app.acedata.schemas import ErrorInfo, read_error
+from app.backoff import retry_after
 from app.errors import ServiceUnavailable
 
 log = logging.getLogger("fishhook.acedata")
@@ -51,6 +52,15 @@ class AceDataClient:
     @property
     def configured(self) -> bool:
         return self._token is not None
+
+    def require_token(self) -> SecretStr:
+        """The API token; without one, the 503 that says fishhook cannot submit."""
+        if self._token is None:
+            raise ServiceUnavailable(
+                "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
+                code="acedata_not_configured",
+            )
+        return self._token
 
     async def post(
         self,
@@ -90,13 +100,9 @@ class AceDataClient:
         *,
         idempotent: bool,
     ) -> dict[str, Any]:
-        if self._token is None:
-            raise ServiceUnavailable(
-                "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
-                code="acedata_not_configured",
-            )
+        token = self.require_token()
         sent = {
-            "authorization": f"Bearer {self._token.get_secret_value()}",
+            "authorization": f"Bearer {token.get_secret_value()}",
             "content-type": "application/json",
             "accept": "application/json",
             **(headers or {}),
@@ -104,13 +110,7 @@ class AceDataClient:
         try:
             answer = await self._http.post(self._base_url + path, json=body, headers=sent)
         except _NOT_SENT as exc:
-            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
-            raise UpstreamError(
-                _info(
-                    code or "upstream_unavailable",
-                    f"AceData could not be reached ({type(exc).__name__})",
-                )
-            ) from None
+            raise _unreachable(exc, "could not be reached") from None
         except httpx.HTTPError as exc:
             # The request may have reached AceData: its answer is what got lost.
             if not idempotent:
@@ -119,13 +119,7 @@ class AceDataClient:
                     f"the connection to AceData failed after the request was sent "
                     f"({type(exc).__name__}); AceData may or may not have accepted the job"
                 ) from None
-            code = "upstream_timeout" if isinstance(exc, httpx.TimeoutException) else None
-            raise UpstreamError(
-                _info(
-                    code or "upstream_unavailable",
-                    f"AceData did not answer ({type(exc).__name__})",
-                )
-            ) from None
+            raise _unreachable(exc, "did not answer") from None
         return _read(path, answer)
 
     async def retrieve_batch(self, ids: list[str]) -> list[dict[str, Any]]:
@@ -140,11 +134,11 @@ def _info(code: str, message: str) -> ErrorInfo:
     return ErrorInfo(code, message, None)
 
 
-def _retry_after(answer: httpx.Response) -> float | None:
-    try:
-        return float(answer.headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
+def _unreachable(exc: httpx.HTTPError, what: str) -> UpstreamError:
+    """AceData `what` ("did not answer", say): a timeout, or unavailable."""
+    timeout = isinstance(exc, httpx.TimeoutException)
+    code = "upstream_timeout" if timeout else "upstream_unavailable"
+    return UpstreamError(_info(code, f"AceData {what} ({type(exc).__name__})"))
 
 
 def _read(path: str, answer: httpx.Response) -> dict[str, Any]:
@@ -160,7 +154,11 @@ def _read(path: str, answer: httpx.Response) -> dict[str, Any]:
             "upstream_invalid_response",
             f"AceData answered {path} with HTTP {answer.status_code}: a body fishhook cannot read",
         )
-    error = UpstreamError(info, http_status=answer.status_code, retry_after=_retry_after(answer))
+    error = UpstreamError(
+        info,
+        http_status=answer.status_code,
+        retry_after=retry_after(answer.headers.get("retry-after")),
+    )
     level = logging.ERROR if error.is_account_problem else logging.WARNING
     log.log(
         level,

@@ -1,9 +1,9 @@
 """When and how long to wait before asking AceData again: full-jitter backoff within a budget."""
 
-import random
 import time
 from dataclasses import dataclass, field
 
+from app import backoff
 from app.acedata.errors import UpstreamError
 
 # Codes that mean "try again later" even when the HTTP status alone would not say so.
@@ -40,10 +40,10 @@ class Backoff:
 
     def next_delay(self, retry_after: float | None) -> float | None:
         """Seconds to wait before the next attempt, or None when the budget would be exceeded."""
-        delay = random.uniform(0, min(MAX_DELAY, self.base * 2**self.attempt))
-        if retry_after is not None:
-            delay = max(delay, retry_after)
         self.attempt += 1
+        delay = backoff.delay(
+            self.attempt, base=self.base, cap=MAX_DELAY, asked=retry_after, spread=1.0
+        )
         if time.monotonic() - self.started + delay > self.budget:
             return None
         return delay

@@ -1,28 +1,11 @@
 """Group commit for live callbacks: concurrent deliveries share one statement and one commit.
 
-Each request waits for the commit that holds its delivery, so a 2xx still means committed
-(with synchronous_commit on). Under light load a batch is one delivery; under a burst, a
-batch is everything that arrived while the last statement ran. One writer does the work:
-two statements at once would only halve both batches (and measured slower). The others
-stand by: the writer of rank k wakes once k statements have each run for STALL (waiting on
-a row lock, say) and takes the next batch, so one stuck statement never holds up a
-worker's other callbacks.
-
-The writers keep their own asyncpg connections, outside the pool: a batch is one round trip
-(the statement, outside a transaction block, commits before PostgreSQL answers), and a
+Each request waits for the commit that holds its delivery, so a 2xx means committed (with
+synchronous_commit on). One dispatcher takes what has arrived as a batch, starts its write
+and waits up to STALL; only if the write stalls (on a row lock, say) does the next batch
+start on a spare connection, since two statements at once would only halve both batches.
+The connections are the intake's own, outside the pool: a batch is one round trip, and a
 burst of API reads that drains the pool never holds callbacks up.
-
-A failed statement stored nothing. Its deliveries go again one by one: one whose values
-PostgreSQL refuses (SQLSTATE class 22 or 54) is logged as invalid without them; one that
-fails again for another reason (a lock timeout, a deadlock) is answered 503.
-
-Shutdown never answers 503 for a stored delivery. A request cancelled at the shutdown
-timeout before its delivery went to PostgreSQL is left out of every batch and answered 503.
-Once its statement runs, the request waits for that statement's outcome instead: `close`
-cancels a statement still running inside PostgreSQL (pg_cancel_backend) and waits for the
-answer, so a statement that committed is answered 2xx and one that was cancelled, 503.
-Only if PostgreSQL gives no answer within CLOSE_TIMEOUT is the connection dropped and the
-caller answered 503 without knowing: PostgreSQL rolls back what had not committed by then.
 """
 
 import asyncio
@@ -31,8 +14,9 @@ from dataclasses import dataclass, field, replace
 
 import asyncpg
 
-from app.callbacks.batch import Applied, Row, apply_batch_raw
-from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT, asyncpg_dsn
+from app.callbacks.batch import Applied, Row, apply_batch
+from app.config import asyncpg_url
+from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from app.errors import ServiceUnavailable, database_unavailable, is_outage, is_refused_value
 
 log = logging.getLogger("fishhook.intake")
@@ -61,14 +45,17 @@ class Intake:
         max_batch: int = 200,
         max_waiting: int = 5000,
     ) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._dsn = asyncpg_url(database_url, dsn=True)
+        self._writers = writers  # at most this many statements at once
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
         self._closing = False
-        # Writers with a statement in PostgreSQL: the connection it runs on, when it started.
-        self._running: dict[asyncio.Task[None], tuple[asyncpg.Connection, float]] = {}
-        self._writers = [asyncio.create_task(self._write_forever(rank)) for rank in range(writers)]
+        self._spare: list[asyncpg.Connection] = []
+        self._writes: set[asyncio.Task[None]] = set()
+        # Writes with a statement in PostgreSQL, and the connection it runs on.
+        self._running: dict[asyncio.Task[None], asyncpg.Connection] = {}
+        self._dispatcher = asyncio.create_task(self._dispatch())
 
     @property
     def waiting(self) -> int:
@@ -93,7 +80,7 @@ class Intake:
                 return await asyncio.shield(waiting.done)
             except asyncio.CancelledError:
                 if not waiting.sent:
-                    waiting.done.cancel()  # the writer leaves it out
+                    waiting.done.cancel()  # the write leaves it out
                     raise
                 # Its statement is in PostgreSQL: the caller hears how it ended.
                 task = asyncio.current_task()
@@ -101,82 +88,100 @@ class Intake:
                     task.uncancel()
 
     async def close(self) -> None:
-        """Stop the writers; a statement still running is cancelled and its outcome awaited."""
+        """Stop, never answering 503 for a stored delivery.
+
+        Deliveries not yet sent to PostgreSQL (queued, or their write still connecting)
+        are answered 503. A statement already in PostgreSQL is cancelled there
+        (pg_cancel_backend) and its outcome awaited: committed is answered 2xx, cancelled
+        503. Only if PostgreSQL gives no answer within CLOSE_TIMEOUT is the connection
+        dropped and the caller answered 503 without knowing; PostgreSQL then rolls back
+        what had not committed.
+        """
         self._closing = True
+        self._dispatcher.cancel()
         running = dict(self._running)
-        for writer in self._writers:
-            if writer not in running:
-                writer.cancel()
+        for write in self._writes - running.keys():
+            write.cancel()
         if running:
-            pids = [conn.get_server_pid() for conn, _ in running.values()]
-            await _cancel_in_postgres(self._dsn, pids)
+            await _cancel_in_postgres(self._dsn, [c.get_server_pid() for c in running.values()])
             _, late = await asyncio.wait(running, timeout=CLOSE_TIMEOUT)
-            for writer in late:
-                writer.cancel()
-        await asyncio.gather(*self._writers, return_exceptions=True)
+            for write in late:
+                write.cancel()
+        await asyncio.gather(self._dispatcher, *self._writes, return_exceptions=True)
+        for conn in self._spare:
+            conn.terminate()
+        self._spare.clear()
         while not self._queue.empty():
             _fail([self._queue.get_nowait()], _shutting_down())
 
-    async def _write_forever(self, rank: int) -> None:
-        me = asyncio.current_task()
-        assert me is not None
+    async def _dispatch(self) -> None:
+        while True:
+            busy = {write for write in self._writes if not write.done()}
+            if len(busy) >= self._writers:
+                await asyncio.wait(busy, return_when=asyncio.FIRST_COMPLETED)
+            batch = [await self._queue.get()]
+            try:
+                # Requests whose bytes have already arrived get to join this batch.
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                _fail(batch, _shutting_down())
+                raise
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            write = asyncio.create_task(self._write_batch(batch))
+            self._writes.add(write)
+            write.add_done_callback(self._writes.discard)
+            await asyncio.wait(self._writes, timeout=STALL, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _write_batch(self, batch: list[_Waiting]) -> None:
         conn: asyncpg.Connection | None = None
         try:
-            while not self._closing:
-                if rank:
-                    await self._stand_by(rank)
-                batch: list[_Waiting] = []
-                try:
-                    batch.append(await self._queue.get())
-                    # Requests whose bytes have already arrived get to join this batch.
-                    await asyncio.sleep(0)
-                    while len(batch) < self._max_batch and not self._queue.empty():
-                        batch.append(self._queue.get_nowait())
-                    if conn is None or conn.is_closed():
-                        conn = None
-                        conn = await asyncpg.connect(
-                            self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
-                        )
-                    self._running[me] = (conn, asyncio.get_running_loop().time())
-                    await self._write(conn, batch)
-                except Exception as exc:  # answer every waiter, whatever went wrong
-                    refusal = self._refusal(exc)
-                    if conn is None or refusal is not None:
-                        if conn is not None:
-                            conn.terminate()
-                            conn = None
-                        _fail(batch, refusal or _unavailable(exc))
-                    else:
-                        # One unstorable delivery, or one lost deadlock, must not fail the
-                        # others in its batch: each goes again on its own.
-                        for waiting in batch:
-                            await self._write_alone(conn, waiting)
-                finally:
-                    self._running.pop(me, None)
-                    # Cancelled by close(), or anything else: nobody is left waiting.
-                    _fail(batch, _shutting_down())
+            conn = await self._connection()
+            await self._write(conn, batch)
+        except Exception as exc:  # answer every waiter, whatever went wrong
+            refusal = self._refusal(exc)
+            if conn is None or refusal is not None:
+                if conn is not None:
+                    conn.terminate()
+                    conn = None
+                _fail(batch, refusal or _unavailable(exc))
+            else:
+                # One unstorable delivery, or one lost deadlock, must not fail the
+                # others in its batch: each goes again on its own.
+                for waiting in batch:
+                    await self._write_alone(conn, waiting)
         finally:
+            # Cancelled by close(), or anything else: nobody is left waiting.
+            _fail(batch, _shutting_down())
             if conn is not None:
-                conn.terminate()
+                if self._closing or conn.is_closed():
+                    conn.terminate()
+                else:
+                    self._spare.append(conn)
 
-    async def _stand_by(self, stalled: int) -> None:
-        """Return once `stalled` statements have each been running for STALL."""
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            if sum(now - started >= STALL for _, started in self._running.values()) >= stalled:
-                return
-            await asyncio.sleep(STALL / 2)
+    async def _connection(self) -> asyncpg.Connection:
+        while self._spare:
+            conn = self._spare.pop()
+            if not conn.is_closed():
+                return conn
+        return await asyncpg.connect(
+            self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
+        )
 
-    @staticmethod
-    async def _write(conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
-        # Cancelled while it waited (in the queue, or while the writer connected): left out.
+    async def _write(self, conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
+        # Cancelled while it waited (in the queue, or while the write connected): left out.
         batch = [waiting for waiting in batch if not waiting.done.cancelled()]
         if not batch:
             return
         for waiting in batch:
             waiting.sent = True
-        outcomes = await apply_batch_raw(conn, [waiting.row for waiting in batch])
+        me = asyncio.current_task()
+        assert me is not None
+        self._running[me] = conn
+        try:
+            outcomes = await apply_batch(conn, [waiting.row for waiting in batch])
+        finally:
+            del self._running[me]
         for waiting in batch:
             if not waiting.done.done():
                 waiting.done.set_result(outcomes[waiting.row.id])
@@ -216,7 +221,7 @@ def unstorable(row: Row) -> Row:
     return replace(
         row,
         task_id=None,
-        fixed=row.fixed or "invalid",
+        decided_outcome=row.decided_outcome or "invalid",
         detail="the body could not be stored as JSON",
         status=None,
         result=None,

@@ -6,16 +6,14 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, LargeBinary, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-
-OUTCOMES = ("applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched")
-SOURCES = ("callback", "replay", "reconcile", "submit")
+from app.db import Base, one_of
+from app.vocabulary import Outcome
 
 
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})", name="outcome"),
+        CheckConstraint(one_of("outcome", Outcome), name="outcome"),
         Index(None, "task_ref"),
         # The deliveries log is filtered by AceData's id and pruned by age.
         Index(None, "task_id"),

@@ -30,6 +30,13 @@ class Inbound:
     remote_addr: str | None = None
     replay_of: str | None = None  # the stored delivery this one replays
 
+    @classmethod
+    def of_answer(cls, source: str, body: dict[str, Any]) -> "Inbound":
+        """An answer fishhook fetched itself from AceData (to a submit, to a lookup), taken
+        in as if it had been posted as a callback."""
+        raw = json.dumps(body).encode()
+        return cls(source=source, method="POST", query="", headers={}, body=raw, body_size=len(raw))
+
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
@@ -116,7 +123,7 @@ def to_row(
         result = read_result(parsed.payload)
         if result is None:
             problem = "body carries neither a result nor an error"
-    fixed = "unauthenticated" if not authenticated else "invalid" if result is None else None
+    decided = "unauthenticated" if not authenticated else "invalid" if result is None else None
     status = text = output = error = trace_id = None
     if result is not None:
         assert parsed.payload is not None and inbound.body is not None
@@ -135,8 +142,8 @@ def to_row(
         body_size=inbound.body_size,
         task_id=parsed.task_id,
         task_ref=task_ref if authenticated else None,
-        fixed=fixed,
-        detail=problem if fixed == "invalid" else None,
+        decided_outcome=decided,
+        detail=problem if decided == "invalid" else None,
         status=status,
         result=text,
         output=output,

@@ -1,17 +1,17 @@
 """/v1/deliveries: every request that reached /callbacks, one by one, and replay."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.deliveries import service
 from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
+from app.pagination import PageDep
+from app.vocabulary import Outcome
 
 router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
-
-Outcome = Literal["applied", "duplicate", "late", "unauthenticated", "invalid", "unmatched"]
 
 
 @router.get("/deliveries")
@@ -21,8 +21,8 @@ async def list_deliveries(
     outcome: Outcome | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    *,
+    listing: PageDep,
 ) -> DeliveryPage:
     deliveries, next_cursor = await service.page(
         session,
@@ -30,8 +30,8 @@ async def list_deliveries(
         outcome=outcome,
         since=since,
         until=until,
-        limit=limit,
-        cursor=cursor,
+        limit=listing.limit,
+        cursor=listing.cursor,
     )
     return DeliveryPage(items=[DeliveryOut.of(d) for d in deliveries], next_cursor=next_cursor)
 

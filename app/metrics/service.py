@@ -15,10 +15,9 @@ from importlib import metadata
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.callbacks.models import OUTCOMES
 from app.ids import first_id_at
 from app.metrics.exposition import gauge
-from app.tasks.models import STATUSES
+from app.vocabulary import Outcome, TaskStatus
 
 WINDOW = 86_400.0  # seconds counted by the *_24h gauges
 TABLES = ("tasks", "deliveries", "relay_messages")
@@ -69,8 +68,8 @@ async def counts(session: AsyncSession) -> Counts:
         found[metric][label] = int(value)
     await session.rollback()
     return Counts(
-        tasks_24h={status: found["tasks_24h"].get(status, 0) for status in STATUSES},
-        deliveries_24h={outcome: found["deliveries_24h"].get(outcome, 0) for outcome in OUTCOMES},
+        tasks_24h={status: found["tasks_24h"].get(status, 0) for status in TaskStatus},
+        deliveries_24h={outcome: found["deliveries_24h"].get(outcome, 0) for outcome in Outcome},
         relay_pending=found["relay_pending"].get("pending", 0),
         rows_estimate={table: found["rows"].get(table, 0) for table in TABLES},
     )

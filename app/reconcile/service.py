@@ -6,7 +6,6 @@ finished record's `response` is applied through callbacks.service.ingest, exactl
 AceData's callback had arrived (recorded as a delivery with source "reconcile").
 """
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +181,4 @@ async def _update(session: AsyncSession, statement: Any, **params: Any) -> int:
 def _inbound(task_id: str, response: dict[str, Any]) -> Inbound:
     # A response is the callback body; a missing task_id is the record's own id.
     body = response if "task_id" in response else {**response, "task_id": task_id}
-    raw = json.dumps(body).encode()
-    return Inbound(
-        source="reconcile", method="POST", query="", headers={}, body=raw, body_size=len(raw)
-    )
+    return Inbound.of_answer("reconcile", body)

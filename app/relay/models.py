@@ -12,17 +12,14 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-
-MESSAGE_STATUSES = ("pending", "delivered", "dead")
+from app.db import Base, one_of
+from app.vocabulary import MessageStatus
 
 
 class RelayMessage(Base):
     __tablename__ = "relay_messages"
     __table_args__ = (
-        CheckConstraint(
-            f"status IN ({', '.join(repr(s) for s in MESSAGE_STATUSES)})", name="status"
-        ),
+        CheckConstraint(one_of("status", MessageStatus), name="status"),
         Index(None, "task_ref"),
         # The relay loop's claim: due pending messages, oldest first.
         Index(

@@ -1,4 +1,4 @@
-"""/v1/tasks/{id}/relays (messages and attempts) and /v1/tasks/{id}/relay (send again now)."""
+"""/v1/tasks/{task_ref}/relays (messages and attempts) and .../relay (send again now)."""
 
 from fastapi import APIRouter
 
@@ -11,17 +11,17 @@ from app.tasks import service as tasks
 router = APIRouter(prefix="/v1", tags=["relay"], dependencies=[ApiKeyDep])
 
 
-@router.get("/tasks/{task_id}/relays")
-async def list_relays(task_id: str, session: ReaderDep) -> RelayList:
-    task = await tasks.get(session, task_id)
+@router.get("/tasks/{task_ref}/relays")
+async def list_relays(task_ref: str, session: ReaderDep) -> RelayList:
+    task = await tasks.get(session, task_ref)
     found = await service.messages(session, task.id)
     return RelayList(items=[RelayMessageOut.of(m, a) for m, a in found])
 
 
-@router.post("/tasks/{task_id}/relay")
-async def relay_again(task_id: str, session: SessionDep, relay: RelayDep) -> RelayMessageOut:
+@router.post("/tasks/{task_ref}/relay")
+async def relay_again(task_ref: str, session: SessionDep, relay: RelayDep) -> RelayMessageOut:
     """Send the task's latest message again now: a new attempt with the same webhook-id."""
-    task = await tasks.get(session, task_id)
+    task = await tasks.get(session, task_ref)
     message = await service.latest(session, task.id)
     if message is None:
         raise Conflict(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import httpx
 
 from app import url_safety as safety
+from app.backoff import retry_after
 from app.relay import signing
-from app.relay.schedule import retry_after
 
 EXCERPT_BYTES = 1024
 

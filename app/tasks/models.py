@@ -6,24 +6,15 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from app.db import Base
-
-KINDS = ("voice", "speech")
-STATUSES = ("pending", "submitted", "succeeded", "failed", "expired")
-FINAL_STATUSES = ("succeeded", "failed")
-# A result may still land on these: expired only means fishhook stopped waiting.
-OPEN_STATUSES = ("pending", "submitted", "expired")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+from app.db import Base, one_of
+from app.vocabulary import TaskKind, TaskStatus
 
 
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", KINDS), name="kind"),
-        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("kind", TaskKind), name="kind"),
+        CheckConstraint(one_of("status", TaskStatus), name="status"),
         Index(None, "status", "id"),
         # Reconciliation's claim: only open tasks are indexed, so the index stays small.
         Index(

@@ -15,7 +15,8 @@ import logging
 
 import asyncpg
 
-from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT, asyncpg_dsn
+from app.config import asyncpg_url
+from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from app.errors import NotFound, database_unavailable, is_outage
 from app.pagination import NUL
 from app.tasks.schemas import TaskOut
@@ -56,7 +57,7 @@ class Reads:
 
     def __init__(self, url: str, size: int, timeout: float) -> None:
         self._pool = asyncpg.create_pool(
-            asyncpg_dsn(url),
+            asyncpg_url(url, dsn=True),
             min_size=0,
             max_size=size,
             timeout=CONNECT_TIMEOUT,

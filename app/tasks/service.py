@@ -1,6 +1,5 @@
 """Submitting jobs to AceData and reading tasks back."""
 
-import json
 import logging
 from typing import Any
 
@@ -16,63 +15,105 @@ from app.acedata.schemas import ErrorInfo, read_result
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
-from app.errors import NotFound, ServiceUnavailable, Unprocessable
+from app.config import Settings
+from app.errors import NotFound, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.pagination import NUL
 from app.tasks.models import Task
 from app.tasks.schemas import SpeechRequest, VoiceRequest
+from app.vocabulary import TaskKind, TaskStatus
 
 log = logging.getLogger("fishhook.tasks")
 
-KIND_PATHS = {"voice": VOICES, "speech": TTS}
+KIND_PATHS = {TaskKind.VOICE: VOICES, TaskKind.SPEECH: TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
-# PostgreSQL text cannot hold U+0000, so an id or cursor containing it names nothing.
 
 
 async def submit(
     session: AsyncSession,
     acedata: AceDataClient,
     *,
-    kind: str,
+    kind: TaskKind,
     request: VoiceRequest | SpeechRequest,
-    public_url: str,
+    settings: Settings,
     callback_secret: bytes,
-    reconcile_after: float,
     idempotency_key: str | None = None,
-    idempotency_ttl: float = 86_400,
-    allow_private: bool = False,
 ) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it.
 
-    Returns the task and whether it is the first one an Idempotency-Key created (True
-    when the answer is a replay)."""
-    if not acedata.configured:
-        raise ServiceUnavailable(
-            "FISHHOOK_ACEDATA_TOKEN is not set, so fishhook cannot submit to AceData",
-            code="acedata_not_configured",
-        )
+    Returns the task and whether the answer is a replay: True when an earlier request with
+    the same Idempotency-Key created the task and this one created nothing."""
+    acedata.require_token()
+    webhook = await _checked_webhook(request, allow_private=settings.relay_allow_private)
+    ref, replayed = await _claim_task(
+        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl
+    )
+    if replayed:
+        return await get(session, ref), True
+    callback_url = credentials.callback_url(settings.public_url, callback_secret, ref)
+    answer = await _call_acedata(
+        session, acedata, kind, request, ref, callback_url, idempotency_key
+    )
+    if answer is None:
+        return await get(session, ref), False
+    return await _apply_answer(session, ref, answer, settings.reconcile_after), False
+
+
+async def _checked_webhook(
+    request: VoiceRequest | SpeechRequest, *, allow_private: bool
+) -> str | None:
+    """The request's callback_url, refused (422) if it points somewhere relays may not go."""
     webhook = str(request.callback_url) if request.callback_url else None
     if webhook is not None:
         try:
             await safety.check(webhook, allow_private=allow_private)
         except safety.UnsafeURL as exc:
             raise Unprocessable(str(exc), code="unsafe_callback_url") from None
+    return webhook
+
+
+async def _claim_task(
+    session: AsyncSession,
+    kind: TaskKind,
+    request: VoiceRequest | SpeechRequest,
+    webhook: str | None,
+    idempotency_key: str | None,
+    idempotency_ttl: float,
+) -> tuple[str, bool]:
+    """Commit a new pending task; returns its id and False. If the Idempotency-Key was
+    already used, nothing is created: returns the id of the task it created, and True."""
     ref = new_id("tsk")
     task_input = request.model_dump(mode="json", exclude_none=True)
     if idempotency_key is not None:
-        print_ = idempotency.fingerprint(kind, task_input)
-        claim = await idempotency.claim(session, idempotency_key, print_, ref, idempotency_ttl)
+        fingerprint = idempotency.fingerprint(kind, task_input)
+        claim = await idempotency.claim(session, idempotency_key, fingerprint, ref, idempotency_ttl)
         if not claim.first:
             await session.rollback()
-            return await get(session, claim.task_ref), True
-    session.add(Task(id=ref, kind=kind, status="pending", input=task_input, webhook_url=webhook))
+            return claim.task_ref, True
+    session.add(
+        Task(id=ref, kind=kind, status=TaskStatus.PENDING, input=task_input, webhook_url=webhook)
+    )
     await session.commit()
+    return ref, False
 
+
+async def _call_acedata(
+    session: AsyncSession,
+    acedata: AceDataClient,
+    kind: TaskKind,
+    request: VoiceRequest | SpeechRequest,
+    ref: str,
+    callback_url: str,
+    idempotency_key: str | None,
+) -> dict[str, Any] | None:
+    """AceData's answer to the job of task `ref`, which carries a task_id. None when it is
+    unknown whether the job exists (the task stays pending). A failure fails the task and
+    is raised."""
     body, headers = request.upstream()
-    body["callback_url"] = credentials.callback_url(public_url, callback_secret, ref)
+    body["callback_url"] = callback_url
     try:
         answer = await acedata.post(KIND_PATHS[kind], body, headers)
         task_id = answer.get("task_id")
@@ -85,7 +126,7 @@ async def submit(
         # call back, which applies through the task's own callback URL). Reconciliation
         # expires it if nothing comes.
         await _mark_outcome_unknown(session, ref, unknown.task_error())
-        return await get(session, ref), False
+        return None
     except UpstreamError as error:
         # A 502/503/504 tells the client to retry: its Idempotency-Key must then submit
         # afresh rather than replay this failure. A 4xx (its own mistake) stays replayed.
@@ -94,12 +135,19 @@ async def submit(
         await _fail(session, ref, error.task_error(), release_key=release)
         raise
     log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
-    task = await _accepted(session, ref, task_id, answer, reconcile_after)
+    return answer
+
+
+async def _apply_answer(
+    session: AsyncSession, ref: str, answer: dict[str, Any], reconcile_after: float
+) -> Task:
+    """Store AceData's acceptance and, if the answer is the finished result itself, apply it
+    like a callback."""
+    task = await _accepted(session, ref, answer["task_id"], answer, reconcile_after)
     if read_result(answer) is not None:
-        # AceData answered with the finished result itself: apply it like a callback.
-        await ingest(session, _submit_answer(answer), task_ref=ref, authenticated=True)
+        await ingest(session, Inbound.of_answer("submit", answer), task_ref=ref, authenticated=True)
         task = await get(session, ref)
-    return task, False
+    return task
 
 
 async def _accepted(
@@ -108,14 +156,14 @@ async def _accepted(
     """Store AceData's acceptance. A callback may have finished the task meanwhile: then only
     a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
-    pending = Task.status == "pending"
+    pending = Task.status == TaskStatus.PENDING
     task: Task | None = await session.scalar(
         update(Task)
         .where(Task.id == ref, or_(pending, Task.task_id.is_(None)))
         .values(
             task_id=func.coalesce(Task.task_id, task_id),
             trace_id=func.coalesce(Task.trace_id, trace_id),
-            status=case((pending, "submitted"), else_=Task.status),
+            status=case((pending, TaskStatus.SUBMITTED), else_=Task.status),
             next_check_at=case(
                 (pending, func.now() + func.make_interval(0, 0, 0, 0, 0, 0, reconcile_after)),
                 else_=Task.next_check_at,
@@ -132,7 +180,7 @@ async def _accepted(
 async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
     await session.execute(
         update(Task)
-        .where(Task.id == ref, Task.status == "pending")
+        .where(Task.id == ref, Task.status == TaskStatus.PENDING)
         .values(error=error, updated_at=func.now())
     )
     await session.commit()
@@ -145,19 +193,14 @@ async def _fail(
     transaction, so no retry can see the key without the failure or the failure without it."""
     await session.execute(
         update(Task)
-        .where(Task.id == ref, Task.status == "pending")
-        .values(status="failed", error=error, finished_at=func.now(), updated_at=func.now())
+        .where(Task.id == ref, Task.status == TaskStatus.PENDING)
+        .values(
+            status=TaskStatus.FAILED, error=error, finished_at=func.now(), updated_at=func.now()
+        )
     )
     if release_key is not None:
         await idempotency.release(session, release_key, ref)
     await session.commit()
-
-
-def _submit_answer(answer: dict[str, Any]) -> Inbound:
-    raw = json.dumps(answer).encode()
-    return Inbound(
-        source="submit", method="POST", query="", headers={}, body=raw, body_size=len(raw)
-    )
 
 
 def _with_delivery_count() -> Any:
@@ -180,14 +223,14 @@ _BY_ID_OR_TASK_ID = (
 )
 
 
-async def get(session: AsyncSession, id_or_task_id: str) -> Task:
-    """A task by fishhook's id or by AceData's task_id."""
-    if NUL in id_or_task_id:
+async def get(session: AsyncSession, task_ref: str) -> Task:
+    """A task by `task_ref`: fishhook's id or AceData's task_id."""
+    if NUL in task_ref:
         # No stored id can hold one (PostgreSQL text cannot), and the query would fail.
-        raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
-    task = await session.scalar(_BY_ID_OR_TASK_ID, {"ref": id_or_task_id})
+        raise NotFound(f"no task {task_ref!r}", code="task_not_found")
+    task = await session.scalar(_BY_ID_OR_TASK_ID, {"ref": task_ref})
     if task is None:
-        raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
+        raise NotFound(f"no task {task_ref!r}", code="task_not_found")
     return task
 
 

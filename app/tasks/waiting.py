@@ -12,21 +12,22 @@ from contextlib import contextmanager, suppress
 
 import asyncpg
 
-from app.db import CONNECT_TIMEOUT, asyncpg_dsn
+from app.config import asyncpg_url
+from app.db import CONNECT_TIMEOUT
 from app.tasks.reads import Reads
 from app.tasks.schemas import TaskOut
+from app.vocabulary import TERMINAL_STATUSES
 
 log = logging.getLogger("fishhook.waiting")
 
 CHANNEL = "fishhook_tasks"  # "<id> <task_id>" of every task that finishes
 RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
 MAX_WAIT = 60.0
-TERMINAL_STATUSES = ("succeeded", "failed", "expired")
 
 
 class Waiters:
     def __init__(self, database_url: str) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._dsn = asyncpg_url(database_url, dsn=True)
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
         self._subscribers: list[Callable[[], None]] = []

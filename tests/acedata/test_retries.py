@@ -5,8 +5,8 @@ import time
 import httpx
 import pytest
 
-from tests.acedata_fake import fixture
-from tests.helpers import VOICE, post_callback, read
+from tests.support.api import VOICE, post_callback, read
+from tests.support.fixtures import fixture
 
 ALL_CODES = [
     # (AceData's HTTP status, its code, fishhook's answer, retried?)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.acedata_fake import fixture
-from tests.helpers import callback_path, post_callback, state, submit
+from tests.support.api import callback_path, post_callback, state, submit
+from tests.support.fixtures import fixture
 
 
 def success(task_id: str) -> dict:

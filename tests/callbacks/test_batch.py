@@ -4,45 +4,9 @@ import json
 
 from sqlalchemy import text
 
-from app.callbacks.batch import Row, apply_batch
+from app.callbacks.batch import apply_batch
 from app.ids import new_id
-
-
-async def make_task(engine, task_id="ace-1", status="submitted", result=None):
-    ref = new_id("tsk")
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO tasks (id, task_id, kind, status, input, result) "
-                "VALUES (:id, :task_id, 'speech', :status, '{}', CAST(:result AS jsonb))"
-            ),
-            {"id": ref, "task_id": task_id, "status": status, "result": result},
-        )
-    return ref
-
-
-def row(ref, task_id, audio="a", fixed=None):
-    body = {"task_id": task_id, "audio_url": f"https://x.example/{audio}.mp3"}
-    raw = json.dumps(body)
-    return Row(
-        id=new_id("dlv"),
-        source="callback",
-        remote_addr="127.0.0.1",
-        method="POST",
-        query="",
-        headers="{}",
-        body=raw.encode(),
-        body_size=len(raw),
-        task_id=task_id,
-        task_ref=ref,
-        fixed=fixed,
-        detail=None,
-        status=None if fixed else "succeeded",
-        result=None if fixed else raw,
-        output=json.dumps({"audio_url": body["audio_url"]}),
-        error=None,
-        trace_id=None,
-    )
+from tests.support.rows import make_task, row
 
 
 async def run(engine, rows):
@@ -97,8 +61,8 @@ async def test_batch_mixes_tasks_outcomes_and_unknown_refs(engine):
         row(done_ref, "ace-2", "b"),
         row(open_ref, "ace-1"),
         row(new_id("tsk"), "ace-3"),
-        row(None, None, fixed="invalid"),
-        row(open_ref, "ace-1", fixed="unauthenticated"),
+        row(None, None, decided_outcome="invalid"),
+        row(open_ref, "ace-1", decided_outcome="unauthenticated"),
         row(done_ref, "ace-2", "c"),
     ]
     assert await run(engine, rows) == [

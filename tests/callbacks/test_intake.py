@@ -11,7 +11,7 @@ from sqlalchemy import URL, make_url, text
 
 from app.callbacks.intake import Intake
 from app.errors import ServiceUnavailable
-from tests.callbacks.test_batch import make_task, row
+from tests.support.rows import make_task, row
 
 
 async def stored(engine):

@@ -2,7 +2,7 @@
 
 from pydantic import SecretStr
 
-from tests.helpers import callback_path, post_callback, submit
+from tests.support.api import callback_path, post_callback, submit
 
 
 async def test_dashboard_shows_a_submitted_task_and_its_callback(client):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.acedata_fake import fixture
-from tests.helpers import callback_path, post_callback, read, state, submit
+from tests.support.api import callback_path, post_callback, read, state, submit
+from tests.support.fixtures import fixture
 
 
 def shaped(name: str, task_id: str) -> dict:

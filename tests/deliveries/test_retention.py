@@ -1,16 +1,15 @@
 """Pruning the deliveries log: old requests go, the ones that applied a result stay."""
 
-import asyncio
 import copy
-import time
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.deliveries.retention import prune
 from app.main import create_app
-from tests.acedata_fake import fixture
-from tests.helpers import post_callback, submit
+from tests.support.api import post_callback, submit
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
 
 
 async def age_all_deliveries(database_url: str, days: int) -> None:
@@ -60,7 +59,9 @@ async def test_the_service_prunes_in_the_background(client, settings, acedata, d
     )
     pruning = create_app(short, acedata_transport=acedata.transport)
     async with pruning.router.lifespan_context(pruning):
-        deadline = time.monotonic() + 10
-        while await outcomes(client) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+
+        async def pruned() -> bool:
+            return not await outcomes(client)
+
+        await eventually(pruned, timeout=10, interval=0.05, what="pruning")
     assert await outcomes(client) == []

@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service, service, simulator
+from tests.support.database import empty_tables
+from tests.support.processes import Service, service, simulator
 
 
 @pytest.fixture(scope="module")
@@ -33,4 +33,4 @@ def running_service(database_url: str, simulator_url: str) -> Iterator[Service]:
 async def api(running_service: Service, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=running_service.url, timeout=30) as client:
         yield client
-    await _empty_tables(database_url)
+    await empty_tables(database_url)

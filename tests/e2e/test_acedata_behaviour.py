@@ -2,7 +2,6 @@
 lost and never-coming callbacks, and two service processes sharing one database."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -10,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service
+from tests.support.database import empty_tables
+from tests.support.polling import eventually
+from tests.support.processes import Service
 
 pytestmark = pytest.mark.e2e
 
@@ -42,17 +42,16 @@ async def apis(services, database_url) -> AsyncIterator[list[httpx.AsyncClient]]
     yield clients
     for c in clients:
         await c.aclose()
-    await _empty_tables(database_url)
+    await empty_tables(database_url)
 
 
 async def wait_status(api, ref: str, statuses: tuple[str, ...], timeout: float = 15.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def reached() -> dict | None:
         task = (await api.get(f"/v1/tasks/{ref}")).json()
-        if task["status"] in statuses:
-            return task
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"task {ref} still {task['status']} after {timeout} s")
+        return task if task["status"] in statuses else None
+
+    return await eventually(reached, timeout=timeout, interval=0.1, what=f"task {ref} {statuses}")
 
 
 async def sql(database_url: str, statement: str) -> list[tuple]:

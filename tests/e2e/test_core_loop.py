@@ -1,23 +1,22 @@
 """Submit -> AceData (the simulator, a real process) -> callback -> task status, over HTTP."""
 
 import asyncio
-import time
 
 import pytest
 
-from tests.acedata_fake import fixture
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
 
 
 async def wait_finished(api, task_id: str, timeout: float = 15.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def finished() -> dict | None:
         task = (await api.get(f"/v1/tasks/{task_id}")).json()
-        if task["status"] not in ("pending", "submitted"):
-            return task
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"task {task_id} still {task['status']} after {timeout} s")
+        return task if task["status"] not in ("pending", "submitted") else None
+
+    return await eventually(finished, timeout=timeout, interval=0.1, what=f"task {task_id}")
 
 
 async def test_voice_goes_from_submit_to_succeeded_with_voice_id(api, sim):

@@ -17,9 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.callbacks import credentials
-from tests.acedata_fake import fixture
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service
+from tests.support.database import empty_tables
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
+from tests.support.processes import Service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -64,7 +65,7 @@ def fault_service(database_url: str, simulator_url: str) -> Iterator[Service]:
         yield svc
     finally:
         svc.stop()
-        asyncio.run(_empty_tables(database_url))
+        asyncio.run(empty_tables(database_url))
 
 
 async def test_sigkill_midway_loses_no_acknowledged_callback(fault_service, database_url):
@@ -158,13 +159,13 @@ async def test_database_restart_answers_503_then_recovers_by_itself(own_postgres
 
             own_postgres.start()
             seen: list[int] = []
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
+
+            async def stored() -> httpx.Response | None:
                 answer = await client.post(cb_url, json=body)
                 seen.append(answer.status_code)
-                if answer.status_code == 200:
-                    break
-                await asyncio.sleep(0.2)
+                return answer if answer.status_code == 200 else None
+
+            answer = await eventually(stored, timeout=30, interval=0.2, what="a stored callback")
             assert seen[-1] == 200, seen
             assert set(seen) <= {200, 503}
             assert answer.json()["outcome"] == "applied"
@@ -303,7 +304,7 @@ async def test_overload_is_refused_with_503_and_memory_stays_flat(database_url, 
         applied = await statuses(database_url)
     finally:
         svc.stop()
-        await _empty_tables(database_url)
+        await empty_tables(database_url)
     assert codes.count(200) == waiting_limit
     assert codes.count(503) == len(others) - waiting_limit
     assert sum(status == "succeeded" for status in applied.values()) == waiting_limit + 1

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import service
-from tests.e2e.relay_support import FAST_RELAY, RELAY_SECRET, settled_relays, submit_with_webhook
-from tests.receiver import Receiver, serve
+from tests.support.database import empty_tables
+from tests.support.processes import service
+from tests.support.receiver import Receiver, serve
+from tests.support.relay import FAST_RELAY, RELAY_SECRET, settled_relays, submit_with_webhook
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ async def apis(two_services, database_url):
         httpx.AsyncClient(base_url=second.url, timeout=30) as b,
     ):
         yield a, b
-    await _empty_tables(database_url)
+    await empty_tables(database_url)
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import _empty_tables
-from tests.e2e.processes import Service
-from tests.e2e.relay_support import FAST_RELAY, settled_relays, submit_with_webhook
-from tests.receiver import Receiver, serve
+from tests.support.database import empty_tables
+from tests.support.processes import Service
+from tests.support.receiver import Receiver, serve
+from tests.support.relay import FAST_RELAY, settled_relays, submit_with_webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,4 +44,4 @@ async def test_relay_pending_at_a_crash_is_delivered_after_restart(
             print(f"\ndelivered {time.monotonic() - restarted:.2f} s after the restart began")
         finally:
             await asyncio.to_thread(svc.stop)
-            await _empty_tables(database_url)
+            await empty_tables(database_url)

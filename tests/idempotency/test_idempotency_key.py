@@ -4,8 +4,8 @@ import asyncio
 
 from sqlalchemy import text
 
-from tests.acedata_fake import fixture
-from tests.helpers import SPEECH, VOICE
+from tests.support.api import SPEECH, VOICE
+from tests.support.fixtures import fixture
 
 
 async def test_same_key_and_body_returns_the_first_task_with_one_acedata_call(client, acedata):

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from app.ids import first_id_at, new_id
 from app.metrics.exposition import gauge
 from app.metrics.service import version
-from tests.acedata_fake import fixture
-from tests.conftest import ACEDATA_TOKEN, CALLBACK_SECRET
-from tests.helpers import callback_path, post_callback, submit
+from tests.support.api import callback_path, post_callback, submit
+from tests.support.fixtures import fixture
+from tests.support.settings import ACEDATA_TOKEN, CALLBACK_SECRET
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')

@@ -3,7 +3,6 @@
 import asyncio
 import itertools
 import json
-import time
 import uuid
 
 import pytest
@@ -11,8 +10,9 @@ from sqlalchemy import text
 
 from app.reconcile.pacer import Pacer
 from app.reconcile.service import Reconciler
-from tests.acedata_fake import fixture
-from tests.helpers import post_callback, read, submit
+from tests.support.api import post_callback, read, submit
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
 
 
 @pytest.fixture
@@ -33,13 +33,12 @@ def running_record(task_id: str) -> dict:
 
 
 async def wait_for(client, task_ref: str, status: str, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def reached() -> dict | None:
         task = await read(client, task_ref)
-        if task["status"] == status:
-            return task
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{task_ref} is {task['status']}, not {status}, after {timeout} s")
+        return task if task["status"] == status else None
+
+    return await eventually(reached, timeout=timeout, interval=0.05, what=f"{task_ref} {status}")
 
 
 async def deliveries(app, task_ref: str) -> list[tuple[str, str]]:
@@ -77,9 +76,7 @@ async def test_failure_found_by_reconciliation_fails_the_task(client, acedata):
 async def test_still_running_task_is_asked_again_later_with_backoff(app, client, acedata):
     task = await submit(client)
     acedata.records[task["task_id"]] = running_record(task["task_id"])
-    deadline = time.monotonic() + 5
-    while task["task_id"] not in asked_ids(acedata) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: task["task_id"] in asked_ids(acedata), timeout=5, interval=0.05)
     await asyncio.sleep(0.3)  # several sweeps: none may ask again before the backoff is over
     assert asked_ids(acedata).count(task["task_id"]) == 1
     assert (await read(client, task["id"]))["status"] == "submitted"

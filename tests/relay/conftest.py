@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.config import Settings
-from tests.receiver import Receiver, serve
+from tests.support.receiver import Receiver, serve
 
 
 @pytest.fixture

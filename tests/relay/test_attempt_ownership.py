@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app import url_safety as safety
 from app.relay import sender, service
-from tests.relay.test_relay import finished_task, relays_when, settled
+from tests.support.relay import finished_task, relays_when, settled
 
 
 async def test_an_attempt_overtaken_by_a_later_claim_does_not_overwrite_the_message(

@@ -1,7 +1,7 @@
 """An attempt that crashes is recorded as failed, so the retry schedule and max age apply."""
 
 from app.relay import sender
-from tests.relay.test_relay import finished_task, relays_when, settled
+from tests.support.relay import finished_task, relays_when, settled
 
 
 async def test_a_crashing_attempt_is_recorded_as_failed_and_ends_dead(

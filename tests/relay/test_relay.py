@@ -7,31 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks.webhooks import Webhook
 
-from tests.acedata_fake import fixture
-from tests.helpers import post_callback, read, submit
-
-
-async def finished_task(client, receiver, status: str = "succeeded") -> dict:
-    """A speech task with `callback_url` = the receiver, finished by AceData's callback."""
-    task = await submit(client, "speech", callback_url=receiver.url)
-    body = fixture("tts_callback_success" if status == "succeeded" else "tts_callback_failure")
-    body["task_id"] = task["task_id"]
-    assert (await post_callback(client, task["id"], body)).status_code == 200
-    return await read(client, task["id"])
-
-
-async def relays_when(client, task_id: str, done, timeout: float = 10.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = (await client.get(f"/v1/tasks/{task_id}/relays")).json()["items"]
-        if done(items):
-            return items
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"relays of {task_id} never settled: {items}")
-
-
-def settled(items: list[dict]) -> bool:
-    return bool(items) and all(m["status"] != "pending" for m in items)
+from tests.support.api import post_callback, submit
+from tests.support.fixtures import fixture
+from tests.support.relay import finished_task, relays_when, settled
 
 
 async def relay_secret(app) -> str:

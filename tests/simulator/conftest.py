@@ -6,17 +6,17 @@ import httpx
 import pytest
 
 from app.simulator import create_simulator_app
-
-from .support import TOKEN, Receiver, SimEnv
+from tests.support.receiver import Receiver
+from tests.support.simulator import TOKEN, SimEnv
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimEnv]:
-    receiver = Receiver()
+    receiver = Receiver(answers={"/fail": 500})
     app = create_simulator_app(
         token=TOKEN,
         callback_delay=0.01,
-        callback_transport=httpx.ASGITransport(app=receiver.app()),
+        callback_transport=httpx.ASGITransport(app=receiver),
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

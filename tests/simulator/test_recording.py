@@ -9,19 +9,12 @@ import uvicorn
 
 from app.simulator import app as simulator_app
 from app.simulator import create_simulator_app
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
+from tests.support.receiver import Receiver
+from tests.support.simulator import FAILING_HOOK, HOOK, TOKEN, SimEnv
 
-from .support import (
-    FAILING_HOOK,
-    HOOK,
-    TOKEN,
-    Receiver,
-    SimEnv,
-    eventually,
-    eventually_async,
-    load_fixture,
-)
-
-TTS_REQUEST = {**load_fixture("tts_submit_request.json"), "callback_url": HOOK}
+TTS_REQUEST = {**fixture("tts_submit_request"), "callback_url": HOOK}
 
 
 async def test_requests_are_recorded_with_the_token_redacted(sim: SimEnv) -> None:
@@ -53,13 +46,13 @@ async def test_failed_callback_is_recorded_and_not_retried(sim: SimEnv) -> None:
     async def attempted() -> bool:
         return len(await sim.listing("callbacks")) == 1
 
-    await eventually_async(attempted)
+    await eventually(attempted)
     await asyncio.sleep(0.05)
 
     [attempt] = await sim.listing("callbacks")
     assert (attempt["task_id"], attempt["url"], attempt["status"]) == (task_id, FAILING_HOOK, 500)
     assert attempt["body"]["task_id"] == task_id and attempt["error"] is None
-    assert len(sim.receiver.calls) == 1
+    assert len(sim.receiver.received) == 1
 
 
 async def test_unreachable_callback_url_is_recorded_as_an_error() -> None:
@@ -78,7 +71,7 @@ async def test_unreachable_callback_url_is_recorded_as_an_error() -> None:
             async def attempted() -> bool:
                 return len(await sim.listing("callbacks")) == 1
 
-            await eventually_async(attempted)
+            await eventually(attempted)
             [attempt] = await sim.listing("callbacks")
 
     assert attempt["status"] is None
@@ -88,7 +81,7 @@ async def test_unreachable_callback_url_is_recorded_as_an_error() -> None:
 async def test_reset_clears_requests_callbacks_jobs_and_rules(sim: SimEnv) -> None:
     await sim.add_rule({"endpoint": "/fish/voices", "respond": {"status": 500, "body": {}}})
     await sim.fish("/fish/tts", TTS_REQUEST)
-    await eventually(lambda: len(sim.receiver.calls) == 1)
+    await eventually(lambda: len(sim.receiver.received) == 1)
 
     await sim.client.post("/_sim/reset")
 

@@ -2,14 +2,16 @@
 
 import asyncio
 
-from .support import HOOK, SimEnv, eventually, eventually_async, load_fixture
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
+from tests.support.simulator import HOOK, SimEnv
 
-VOICE_REQUEST = {**load_fixture("voices_submit_request.json"), "callback_url": HOOK}
-TTS_REQUEST = {**load_fixture("tts_submit_request.json"), "callback_url": HOOK}
+VOICE_REQUEST = {**fixture("voices_submit_request"), "callback_url": HOOK}
+TTS_REQUEST = {**fixture("tts_submit_request"), "callback_url": HOOK}
 
 
 async def test_scripted_429_is_answered_once_then_normal(sim: SimEnv) -> None:
-    limited = load_fixture("error_too_many_requests.json")
+    limited = fixture("error_too_many_requests")
     await sim.add_rule(
         {
             "endpoint": "/fish/voices",
@@ -47,22 +49,22 @@ async def test_delayed_answer_can_arrive_after_the_callback(sim: SimEnv) -> None
     await sim.add_rule({"endpoint": "/fish/tts", "times": 1, "delay": 0.5})
 
     submit = asyncio.create_task(sim.fish("/fish/tts", TTS_REQUEST))
-    await eventually(lambda: len(sim.receiver.calls) == 1)
+    await eventually(lambda: len(sim.receiver.received) == 1)
 
     assert not submit.done()
-    assert (await submit).json()["task_id"] == sim.receiver.calls[0].body["task_id"]
+    assert (await submit).json()["task_id"] == sim.receiver.received[0].json()["task_id"]
 
 
 async def test_lost_callback_still_finishes_task_for_retrieve(sim: SimEnv) -> None:
     await sim.add_rule({"endpoint": "/fish/voices", "callback": {"mode": "lost"}})
     task_id = (await sim.fish("/fish/voices", VOICE_REQUEST)).json()["task_id"]
 
-    await eventually_async(sim.all_jobs_finished)
+    await eventually(sim.all_jobs_finished)
     record = (await sim.retrieve(task_id)).json()
 
     assert record["response"]["success"] is True
     assert record["response"]["task_id"] == task_id
-    assert sim.receiver.calls == []
+    assert sim.receiver.received == []
     assert await sim.listing("callbacks") == []
 
 
@@ -70,29 +72,29 @@ async def test_duplicate_mode_posts_twice(sim: SimEnv) -> None:
     await sim.add_rule({"callback": {"mode": "duplicate"}})
     task_id = (await sim.fish("/fish/tts", TTS_REQUEST)).json()["task_id"]
 
-    await eventually(lambda: len(sim.receiver.calls) == 2)
+    await eventually(lambda: len(sim.receiver.received) == 2)
     await asyncio.sleep(0.05)
 
-    assert len(sim.receiver.calls) == 2
-    assert sim.receiver.calls[0].body == sim.receiver.calls[1].body
-    assert sim.receiver.calls[0].body["task_id"] == task_id
+    assert len(sim.receiver.received) == 2
+    assert sim.receiver.received[0].json() == sim.receiver.received[1].json()
+    assert sim.receiver.received[0].json()["task_id"] == task_id
 
 
 async def test_duplicate_mode_posts_the_scripted_number_of_copies(sim: SimEnv) -> None:
     await sim.add_rule({"callback": {"mode": "duplicate", "copies": 3}})
     await sim.fish("/fish/tts", TTS_REQUEST)
 
-    await eventually(lambda: len(sim.receiver.calls) == 3)
+    await eventually(lambda: len(sim.receiver.received) == 3)
 
 
 async def test_failure_mode_posts_failure_body_for_voices(sim: SimEnv) -> None:
     await sim.add_rule({"callback": {"mode": "failure"}})
     task_id = (await sim.fish("/fish/voices", VOICE_REQUEST)).json()["task_id"]
 
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    body = sim.receiver.calls[0].body
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    body = sim.receiver.received[0].json()
 
-    assert body.keys() == load_fixture("callback_failure.json").keys()
+    assert body.keys() == fixture("callback_failure").keys()
     assert (body["success"], body["task_id"], body["error"]["code"]) == (
         False,
         task_id,
@@ -104,10 +106,10 @@ async def test_failure_mode_posts_status_400_body_for_tts(sim: SimEnv) -> None:
     await sim.add_rule({"callback": {"mode": "failure"}})
     task_id = (await sim.fish("/fish/tts", TTS_REQUEST)).json()["task_id"]
 
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    body = sim.receiver.calls[0].body
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    body = sim.receiver.received[0].json()
 
-    assert body.keys() == load_fixture("tts_callback_failure.json").keys()
+    assert body.keys() == fixture("tts_callback_failure").keys()
     assert (body["status"], body["task_id"]) == (400, task_id)
 
 
@@ -115,9 +117,9 @@ async def test_scripted_callback_body_gets_the_task_id_filled_in(sim: SimEnv) ->
     await sim.add_rule({"callback": {"body": {"error": "upstream timeout"}}})
     task_id = (await sim.fish("/fish/voices", VOICE_REQUEST)).json()["task_id"]
 
-    await eventually(lambda: len(sim.receiver.calls) == 1)
+    await eventually(lambda: len(sim.receiver.received) == 1)
 
-    assert sim.receiver.calls[0].body == {"error": "upstream timeout", "task_id": task_id}
+    assert sim.receiver.received[0].json() == {"error": "upstream timeout", "task_id": task_id}
 
 
 async def test_callback_rule_is_not_used_up_by_task_queries(sim: SimEnv) -> None:
@@ -127,10 +129,10 @@ async def test_callback_rule_is_not_used_up_by_task_queries(sim: SimEnv) -> None
     await sim.fish("/fish/tts", TTS_REQUEST)
     second = (await sim.fish("/fish/tts", TTS_REQUEST)).json()["task_id"]
 
-    await eventually_async(sim.all_jobs_finished)
-    await eventually(lambda: len(sim.receiver.calls) == 1)
+    await eventually(sim.all_jobs_finished)
+    await eventually(lambda: len(sim.receiver.received) == 1)
 
-    assert sim.receiver.calls[0].body["task_id"] == second
+    assert sim.receiver.received[0].json()["task_id"] == second
 
 
 async def test_never_mode_without_callback_url_times_out(sim: SimEnv) -> None:
@@ -151,7 +153,7 @@ async def test_rule_with_unknown_field_is_refused(sim: SimEnv) -> None:
 
 
 async def test_deleting_rules_restores_normal_behaviour(sim: SimEnv) -> None:
-    await sim.add_rule({"respond": {"status": 500, "body": load_fixture("error_api_error.json")}})
+    await sim.add_rule({"respond": {"status": 500, "body": fixture("error_api_error")}})
     await sim.client.delete("/_sim/rules")
 
     response = await sim.fish("/fish/tts", TTS_REQUEST)

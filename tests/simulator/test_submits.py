@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
-from .support import AUDIO_URL, FISH_ID, HOOK, UUID4, SimEnv, eventually, load_fixture
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
+from tests.support.simulator import AUDIO_URL, FISH_ID, HOOK, UUID4, SimEnv
 
-VOICE_REQUEST = {**load_fixture("voices_submit_request.json"), "callback_url": HOOK}
-TTS_REQUEST = {**load_fixture("tts_submit_request.json"), "callback_url": HOOK}
-AUDIOS_REQUEST = {**load_fixture("audios_submit_request.json"), "callback_url": HOOK}
+VOICE_REQUEST = {**fixture("voices_submit_request"), "callback_url": HOOK}
+TTS_REQUEST = {**fixture("tts_submit_request"), "callback_url": HOOK}
+AUDIOS_REQUEST = {**fixture("audios_submit_request"), "callback_url": HOOK}
 
 
 def without(body: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -21,17 +23,17 @@ async def test_voice_submit_posts_callback_with_fixture_shape(sim: SimEnv) -> No
     response = await sim.fish("/fish/voices", VOICE_REQUEST)
 
     assert response.status_code == 200
-    assert response.json().keys() == load_fixture("voices_submit_response_async.json").keys()
+    assert response.json().keys() == fixture("voices_submit_response_async").keys()
     task_id = response.json()["task_id"]
     assert UUID4.match(task_id)
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    call = sim.receiver.calls[0]
-    expected = load_fixture("voices_callback_success.json")
-    assert call.body.keys() == expected.keys()
-    assert call.body["data"].keys() == expected["data"].keys()
-    assert call.body["task_id"] == task_id and call.body["success"] is True
-    assert UUID4.match(call.body["trace_id"])
-    data = call.body["data"]
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    call = sim.receiver.received[0]
+    expected = fixture("voices_callback_success")
+    assert call.json().keys() == expected.keys()
+    assert call.json()["data"].keys() == expected["data"].keys()
+    assert call.json()["task_id"] == task_id and call.json()["success"] is True
+    assert UUID4.match(call.json()["trace_id"])
+    data = call.json()["data"]
     assert FISH_ID.match(data["_id"])
     assert (data["title"], data["description"]) == ("test", "test")
     assert (data["type"], data["train_mode"], data["state"]) == ("tts", "fast", "trained")
@@ -43,8 +45,8 @@ async def test_voice_submit_posts_callback_with_fixture_shape(sim: SimEnv) -> No
 async def test_callback_post_is_plain_unsigned_json(sim: SimEnv) -> None:
     await sim.fish("/fish/voices", VOICE_REQUEST)
 
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    headers = sim.receiver.calls[0].headers
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    headers = sim.receiver.received[0].headers
     assert headers["content-type"] == "application/json"
     assert headers["user-agent"]
     assert not [name for name in headers if "signature" in name or name.startswith("webhook-")]
@@ -55,11 +57,11 @@ async def test_voice_submit_without_callback_answers_result_synchronously(sim: S
 
     assert response.status_code == 200
     body = response.json()
-    expected = load_fixture("voices_response_sync.json")
+    expected = fixture("voices_response_sync")
     assert body.keys() == expected.keys()
     assert expected["data"].keys() <= body["data"].keys()
     assert (await sim.retrieve(body["task_id"])).json()["response"] == body
-    assert sim.receiver.calls == []
+    assert sim.receiver.received == []
 
 
 async def test_voices_without_voice_url_is_bad_request(sim: SimEnv) -> None:
@@ -67,7 +69,7 @@ async def test_voices_without_voice_url_is_bad_request(sim: SimEnv) -> None:
 
     assert response.status_code == 400
     body = response.json()
-    assert body.keys() == load_fixture("error_bad_request.json").keys()
+    assert body.keys() == fixture("error_bad_request").keys()
     assert body["success"] is False and body["error"]["code"] == "bad_request"
     assert await sim.listing("jobs") == []
 
@@ -84,7 +86,7 @@ async def test_wrong_token_answers_invalid_token(sim: SimEnv) -> None:
     response = await sim.fish("/fish/tts", TTS_REQUEST, token="wrong")
 
     assert response.status_code == 401
-    expected = load_fixture("error_invalid_token.json")
+    expected = fixture("error_invalid_token")
     assert without(response.json(), "trace_id") == without(expected, "trace_id")
     assert UUID4.match(response.json()["trace_id"])
     assert response.json()["trace_id"] != expected["trace_id"]
@@ -95,12 +97,12 @@ async def test_tts_submit_answers_started_at_then_posts_flat_callback(sim: SimEn
 
     assert response.status_code == 200
     body = response.json()
-    assert body.keys() == load_fixture("tts_submit_response_async.json").keys()
+    assert body.keys() == fixture("tts_submit_response_async").keys()
     assert body["started_at"].endswith("Z")
     datetime.fromisoformat(body["started_at"])
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    callback = sim.receiver.calls[0].body
-    assert callback.keys() == load_fixture("tts_callback_success.json").keys()
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    callback = sim.receiver.received[0].json()
+    assert callback.keys() == fixture("tts_callback_success").keys()
     assert callback["task_id"] == body["task_id"]
     assert AUDIO_URL.match(callback["audio_url"])
 
@@ -117,7 +119,7 @@ async def test_tts_rejects_wav_format(sim: SimEnv) -> None:
     response = await sim.fish("/fish/tts", {**TTS_REQUEST, "format": "wav"})
 
     assert response.status_code == 400
-    assert response.json() == load_fixture("error_tts_validation.json")
+    assert response.json() == fixture("error_tts_validation")
 
 
 async def test_tts_without_text_is_validation_error(sim: SimEnv) -> None:
@@ -149,9 +151,9 @@ async def test_audios_submit_posts_callback_with_fixture_shape(sim: SimEnv) -> N
 
     assert response.status_code == 200
     task_id = response.json()["task_id"]
-    await eventually(lambda: len(sim.receiver.calls) == 1)
-    callback = sim.receiver.calls[0].body
-    assert callback.keys() == load_fixture("audios_callback_success.json").keys()
+    await eventually(lambda: len(sim.receiver.received) == 1)
+    callback = sim.receiver.received[0].json()
+    assert callback.keys() == fixture("audios_callback_success").keys()
     assert callback["task_id"] == task_id
     assert [item.keys() for item in callback["data"]] == [{"audio_url"}]
     assert AUDIO_URL.match(callback["data"][0]["audio_url"])

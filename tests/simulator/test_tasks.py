@@ -1,8 +1,10 @@
 """POST /fish/tasks: task records while running and once finished, and batches."""
 
-from .support import HOOK, SimEnv, eventually, load_fixture
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
+from tests.support.simulator import HOOK, SimEnv
 
-TTS_REQUEST = {**load_fixture("tts_submit_request.json"), "callback_url": HOOK}
+TTS_REQUEST = {**fixture("tts_submit_request"), "callback_url": HOOK}
 
 
 async def test_running_task_record_has_no_finished_at(sim: SimEnv) -> None:
@@ -11,21 +13,21 @@ async def test_running_task_record_has_no_finished_at(sim: SimEnv) -> None:
 
     record = (await sim.retrieve(task_id)).json()
 
-    assert record.keys() == load_fixture("tasks_retrieve_running.json").keys() | {"trace_id"}
+    assert record.keys() == fixture("tasks_retrieve_running").keys() | {"trace_id"}
     assert (record["id"], record["type"], record["response"]) == (task_id, "fish_tts", None)
     assert record["request"] == TTS_REQUEST
     assert isinstance(record["created_at"], float) and isinstance(record["started_at"], float)
 
 
 async def test_finished_task_record_carries_the_callback_body(sim: SimEnv) -> None:
-    voice = {**load_fixture("voices_submit_request.json"), "callback_url": HOOK}
+    voice = {**fixture("voices_submit_request"), "callback_url": HOOK}
     task_id = (await sim.fish("/fish/voices", voice)).json()["task_id"]
-    await eventually(lambda: len(sim.receiver.calls) == 1)
+    await eventually(lambda: len(sim.receiver.received) == 1)
 
     record = (await sim.retrieve(task_id)).json()
 
     assert record["type"] == "voices"
-    assert record["response"] == sim.receiver.calls[0].body
+    assert record["response"] == sim.receiver.received[0].json()
     assert record["finished_at"] >= record["started_at"]
     assert record["elapsed"] >= 0
     assert record["trace_id"] == record["response"]["trace_id"]
@@ -48,7 +50,7 @@ async def test_retrieve_batch_returns_known_ids_only(sim: SimEnv) -> None:
     )
 
     assert response.status_code == 200
-    assert response.json().keys() == load_fixture("tasks_retrieve_batch.json").keys()
+    assert response.json().keys() == fixture("tasks_retrieve_batch").keys()
     assert [item["id"] for item in response.json()["items"]] == [first, second]
     assert response.json()["count"] == 2
 

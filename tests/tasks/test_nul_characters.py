@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from tests.helpers import SPEECH, VOICE, submit
+from tests.support.api import SPEECH, VOICE, submit
 
 NUL = "\u0000"
 

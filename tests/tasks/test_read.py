@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import post_callback, submit
+from tests.support.api import post_callback, submit
 
 
 async def test_unknown_task_is_404_problem(client):

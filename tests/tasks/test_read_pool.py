@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.tasks.reads import APPLICATION_NAME
-from tests.helpers import submit
+from tests.support.api import submit
 
 
 async def test_reads_queue_longer_than_writes_before_shedding(serve):

@@ -3,9 +3,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from tests.acedata_fake import fixture
-from tests.conftest import ACEDATA_TOKEN
-from tests.helpers import SPEECH, VOICE, post_callback, read, state, submit
+from tests.support.api import SPEECH, VOICE, post_callback, read, state, submit
+from tests.support.fixtures import fixture
+from tests.support.settings import ACEDATA_TOKEN
 
 
 async def test_voice_submit_sends_the_documented_request(client, acedata):

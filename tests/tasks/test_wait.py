@@ -6,8 +6,9 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.helpers import read, submit
-from tests.tasks.wait_support import finish, parked
+from tests.support.api import read, submit
+from tests.support.long_poll import finish, parked
+from tests.support.polling import eventually
 
 
 async def test_long_poll_answers_within_a_fraction_of_a_second_of_the_callback(app, client):
@@ -71,10 +72,12 @@ async def test_long_poll_still_wakes_after_the_listen_connection_was_lost(
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await engine.dispose()
-    deadline = time.monotonic() + 10
-    while not (waiters.listening and waiters._conn.get_server_pid() != pid):
-        assert time.monotonic() < deadline, "the LISTEN connection was not reopened"
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: waiters.listening and waiters._conn.get_server_pid() != pid,
+        timeout=10,
+        interval=0.05,
+        what="the LISTEN connection reopened",
+    )
 
     task = await submit(client, "speech")
     waiting = asyncio.create_task(client.get(f"/v1/tasks/{task['id']}?wait=30"))

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from app.config import Settings
-from tests.helpers import submit
-from tests.tasks.wait_support import finish, parked
+from tests.support.api import submit
+from tests.support.long_poll import finish, parked
 
 WAITERS = 300
 

@@ -2,7 +2,7 @@
 
 import random
 
-from app.relay.schedule import delay, retry_after
+from app.backoff import delay, retry_after
 
 
 def test_delays_grow_exponentially_with_jitter_up_to_the_cap():

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,14 @@ from pathlib import Path
 
 import httpx
 
+from app.cli import simulator_command
+from tests.support.receiver import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SIMULATOR_TOKEN = "e2e-simulator-token"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
+# Generous: workers are spawned processes that import the app, slow on a busy machine.
 def wait_until_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -51,8 +47,7 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 def simulator(delay: float = 0.2) -> Iterator[str]:
     """The AceData simulator on a free port; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "app.cli", "simulator", "--port", str(port)]
-    command += ["--token", SIMULATOR_TOKEN, "--delay", str(delay)]
+    command = [*simulator_command(port, SIMULATOR_TOKEN), "--delay", str(delay)]
     proc = subprocess.Popen(command, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,18 +1,16 @@
 """Long-poll test helpers: park waiters, then finish the task as AceData would."""
 
-import asyncio
 import time
 
-from tests.acedata_fake import fixture
-from tests.helpers import post_callback
+from tests.support.api import post_callback
+from tests.support.fixtures import fixture
+from tests.support.polling import eventually
 
 
 async def parked(app, count: int, timeout: float = 10.0) -> None:
     """Until `count` long-polls are waiting in this process."""
-    deadline = time.monotonic() + timeout
-    while len(app.state.runtime.waiters) < count:
-        assert time.monotonic() < deadline, f"{len(app.state.runtime.waiters)} waiters, not {count}"
-        await asyncio.sleep(0.01)
+    waiters = app.state.runtime.waiters
+    await eventually(lambda: len(waiters) >= count, timeout=timeout, what=f"{count} waiters")
 
 
 async def finish(client, task: dict) -> float:

@@ -1,4 +1,4 @@
-"""Small helpers the tests share: submitting tasks and posting callbacks as AceData would."""
+"""Calling the API as a client would, and posting callbacks as AceData would."""
 
 import json
 from typing import Any
@@ -6,10 +6,13 @@ from typing import Any
 import httpx
 
 from app.callbacks import credentials
-from tests.conftest import CALLBACK_SECRET
+from tests.support.settings import CALLBACK_SECRET
 
 VOICE = {"voice_url": "https://cdn.example.com/sample.mp3", "title": "test"}
-SPEECH = {"text": "Hello from fishhook.", "reference_id": "fa75e7c3f02f42e79a6aa622b6cf075e"}
+SPEECH = {
+    "text": "Hello from fishhook.",
+    "reference_id": "fa75e7c3f02f42e79a6aa622b6cf075e",
+}
 
 
 def callback_path(task_ref: str, secret: str = CALLBACK_SECRET) -> str:
