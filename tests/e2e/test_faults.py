@@ -180,8 +180,9 @@ async def test_reads_never_answer_503_once_the_restarted_database_is_ready(
     own_postgres, simulator_url
 ):
     url = own_postgres.get_uri(driver="asyncpg")
-    svc = Service(url, simulator_url, callback_secret=SECRET, workers="2").start()
+    svc = Service(url, simulator_url, callback_secret=SECRET, workers="2")
     try:
+        svc.start()
         [task] = await create_tasks(url, 1)
         path = f"{svc.url}/v1/tasks/{task[0]}"
         async with httpx.AsyncClient(timeout=15) as client:
