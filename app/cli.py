@@ -9,8 +9,9 @@ import sys
 import time
 from typing import Any
 
-from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings
+from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
+from app.http_protocol import uvicorn_options
 from app.log import configure_logging
 from app.migrate import upgrade
 
@@ -50,8 +51,9 @@ def wants_simulator(has_token: bool, base_url: str, database_url: str | None) ->
     return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
 
 
-def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
-    """Every uvicorn.Config keyword of a worker, in one place (timeouts, limits, ...)."""
+def worker_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """Every uvicorn.Config keyword of a worker, in one place: the request limits of
+    app.http_protocol included (its protocol class replaces plain httptools)."""
     return {
         "app": "app.main:serve_app",
         "factory": True,
@@ -62,14 +64,28 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
         "access_log": False,
         "log_config": None,
         "timeout_graceful_shutdown": settings.shutdown_timeout,
-    }
+    } | uvicorn_options(settings)
 
 
-def prepare_workers(url: str) -> None:
+def prepare_workers(url: str, args: argparse.Namespace) -> None:
     """What every worker process must inherit, set before the first one starts (workers
-    are spawned: they see this process's environment). A multiprocess metrics directory
-    (PROMETHEUS_MULTIPROC_DIR) belongs here too."""
+    are spawned: they read their settings from this process's environment). A
+    multiprocess metrics directory (PROMETHEUS_MULTIPROC_DIR) belongs here too."""
     os.environ["FISHHOOK_DATABASE_URL"] = url
+    # --host/--port too, so that an unset FISHHOOK_PUBLIC_URL follows them
+    # (config.Settings.public_url_follows_host_and_port).
+    os.environ.update(_listen_env(args))
+
+
+def _listen_env(args: argparse.Namespace) -> dict[str, str]:
+    given = {"FISHHOOK_HOST": args.host, "FISHHOOK_PORT": args.port}
+    return {name: str(value) for name, value in given.items() if value}
+
+
+def _public_url(args: argparse.Namespace, settings: Settings) -> str:
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    return listening_url(args.host or settings.host, args.port or settings.port)
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -102,18 +118,19 @@ def serve(args: argparse.Namespace) -> None:
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
-    prepare_workers(url)
+    prepare_workers(url, args)
     get_settings.cache_clear()
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers or os.cpu_count() or 1
     log.info("serving host=%s port=%s workers=%s", host, port, workers)
     supervisor = Supervisor(
-        uvicorn_options(settings, host, port),
+        worker_options(settings, host, port),
         workers=workers,
         health_timeout=settings.worker_health_timeout,
         start_timeout=settings.worker_start_timeout,
         shutdown_timeout=settings.shutdown_timeout,
     )
+    log.info("callbacks_public_url url=%s (FISHHOOK_PUBLIC_URL)", _public_url(args, settings))
     try:
         status = supervisor.run()
     finally:

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 
@@ -22,6 +22,14 @@ def asyncpg_url(value: str, *, dsn: bool = False) -> str:
         raise ValueError(f"must be a postgresql+asyncpg:// URL, not {url.drivername}://")
     driver = "postgresql" if dsn else "postgresql+asyncpg"
     return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The URL at which this machine reaches a service listening on host:port (a wildcard
+    address is reached on loopback)."""
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104
+    host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -48,6 +56,13 @@ class Settings(BaseSettings):
     relay_secret: SecretStr | None = None
 
     max_body_bytes: int = Field(default=262_144, gt=0)
+    # Request line and headers together; over it: 431, nothing stored (DESIGN.md section 7).
+    max_header_bytes: int = Field(default=32_768, gt=0)
+    # A client has this long to send a request's head once it started, and as long again for
+    # its body: slower ones are answered 408 and disconnected.
+    client_timeout: float = Field(default=10.0, gt=0)
+    # Open connections per worker; one more is answered 503 and closed.
+    max_connections: int = Field(default=1024, ge=1)
     reconcile_after: float = Field(default=120, ge=0)
     task_timeout: float = Field(default=1800, gt=0)
     reconcile_interval: float = Field(default=15, gt=0)
@@ -90,6 +105,15 @@ class Settings(BaseSettings):
     log_level: str = "info"
     opentelemetry: bool = False
     simulator_port: int = 8100
+
+    @model_validator(mode="after")
+    def public_url_follows_host_and_port(self) -> "Settings":
+        """Unset FISHHOOK_PUBLIC_URL: callbacks come to the address the service listens on
+        (a wildcard address is reached on loopback)."""
+        if "public_url" not in self.model_fields_set:
+            self.public_url = listening_url(self.host, self.port)
+            self.model_fields_set.discard("public_url")  # still derived, not set
+        return self
 
     @field_validator("api_keys", mode="before")
     @classmethod

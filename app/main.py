@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.log import configure_logging
 from app.metrics.router import router as metrics_router
 from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.header_limit import HeaderLimitMiddleware
 from app.middleware.request_log import RequestLogMiddleware
 from app.middleware.shutdown import CancelledRequestMiddleware, InFlight
 from app.relay.router import router as relay_router
@@ -89,13 +90,20 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(dashboard_router)
     app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, limit=settings.max_body_bytes, timeout=settings.client_timeout
+    )
+    app.add_middleware(HeaderLimitMiddleware, limit=settings.max_header_bytes)
     app.add_middleware(RequestLogMiddleware)
-    # The same three layers around the callback endpoint, outside FastAPI's own stack.
+    # The same layers around the callback endpoint, outside FastAPI's own stack.
     app.callbacks = RequestLogMiddleware(
-        BodyLimitMiddleware(
-            CancelledRequestMiddleware(callback_endpoint, in_flight=in_flight),
-            limit=settings.max_body_bytes,
+        HeaderLimitMiddleware(
+            BodyLimitMiddleware(
+                CancelledRequestMiddleware(callback_endpoint, in_flight=in_flight),
+                limit=settings.max_body_bytes,
+                timeout=settings.client_timeout,
+            ),
+            limit=settings.max_header_bytes,
         )
     )
     return app

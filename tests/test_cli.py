@@ -71,3 +71,23 @@ def test_serve_locally_without_a_token_starts_the_simulator(served):
 def test_serve_leaves_no_environment_behind():
     # The fixture above undid what serve() wrote (it exports the database URL to workers).
     assert os.environ.get("FISHHOOK_DATABASE_URL") != "embedded"
+
+
+def test_serve_says_which_public_url_callbacks_use_and_a_port_flag_moves_it(
+    served, monkeypatch, caplog
+):
+    monkeypatch.setenv("FISHHOOK_PORT", "8000")  # undone afterwards, whatever serve() writes
+    monkeypatch.delenv("FISHHOOK_PUBLIC_URL", raising=False)
+    with caplog.at_level(logging.INFO, logger="fishhook.cli"):
+        cli.serve(argparse.Namespace(host=None, port=8765, workers=1))
+    assert "callbacks_public_url url=http://127.0.0.1:8765" in caplog.text
+    # The workers read their settings from the environment: the same URL.
+    assert os.environ["FISHHOOK_PORT"] == "8765"
+
+
+def test_every_worker_runs_with_the_request_limits():
+    settings = get_settings()
+    options = cli.worker_options(settings, "127.0.0.1", 8123)
+    assert options["http"] == "app.http_protocol:GuardedProtocol"
+    assert (options["host"], options["port"], options["loop"]) == ("127.0.0.1", 8123, "uvloop")
+    assert options["timeout_graceful_shutdown"] == settings.shutdown_timeout

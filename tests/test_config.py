@@ -40,3 +40,27 @@ def test_a_refused_secret_is_not_echoed():
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=None, relay_secret="short-secret")
     assert "short-secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 8765, "http://127.0.0.1:8765"),
+        ("0.0.0.0", 9000, "http://127.0.0.1:9000"),
+        ("::", 9000, "http://[::1]:9000"),
+        ("fishhook.internal", 80, "http://fishhook.internal:80"),
+    ],
+)
+def test_an_unset_public_url_follows_host_and_port(host, port, url):
+    assert Settings(_env_file=None, host=host, port=port).public_url == url
+
+
+def test_an_unset_public_url_follows_fishhook_port_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FISHHOOK_PORT", "8765")
+    assert Settings(_env_file=None).public_url == "http://127.0.0.1:8765"
+
+
+def test_a_set_public_url_is_kept(monkeypatch):
+    monkeypatch.setenv("FISHHOOK_PORT", "8765")
+    monkeypatch.setenv("FISHHOOK_PUBLIC_URL", "https://hooks.example.com/")
+    assert Settings(_env_file=None).public_url == "https://hooks.example.com"

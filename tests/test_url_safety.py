@@ -29,6 +29,20 @@ def settings(settings: Settings) -> Settings:
         "http://[fd00:ec2::254]/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://0.0.0.0/hook",
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 form of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 form of 169.254.169.254
+        "http://[64:ff9b:1::a00:1]/hook",  # local-use NAT64
+        "http://[2002:7f00:1::1]/hook",  # 6to4 form of 127.0.0.1
+        "http://[2002:c0a8:1::1]/hook",  # 6to4 form of 192.168.0.1
+        "http://[::7f00:1]/hook",  # IPv4-compatible 127.0.0.1
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
+        "http://192.0.0.9/hook",
+        "http://192.88.99.1/hook",
+        "http://198.18.0.1/hook",
+        "http://[100::1]/hook",
+        "http://[5f00::1]/hook",
+        "http://[3fff::1]/hook",
+        "http://[fec0::1]/hook",
     ],
 )
 async def test_private_callback_url_is_refused_at_submit_with_a_clear_422(client, acedata, url):
@@ -80,3 +94,19 @@ def test_public_and_private_ranges():
     assert safety.is_public(ipaddress.ip_address("2606:4700:4700::1111"))
     for private in ("127.0.0.1", "10.0.0.1", "100.64.0.1", "169.254.1.1", "224.0.0.1", "fe80::1"):
         assert not safety.is_public(ipaddress.ip_address(private))
+
+
+async def test_a_dns_label_over_63_characters_is_422_not_500(client, acedata):
+    url = f"https://{'a' * 64}.example.com/hook"
+    answer = await client.post("/v1/speech", json={**SPEECH, "callback_url": url})
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "unsafe_callback_url"
+    assert acedata.requests == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700:4700::1111", "1.1.1.1"],
+)
+def test_embedded_public_ipv4_addresses_stay_public(address):
+    assert safety.is_public(ipaddress.ip_address(address))

@@ -20,9 +20,21 @@ def callback_url(public_url: str, secret: bytes, task_ref: str) -> str:
 
 
 def verify(secret: bytes, task_ref: str | None, token: str | None) -> bool:
-    if not task_ref or not token:
-        return False
-    return hmac.compare_digest(token_for(secret, task_ref).encode(), token.encode())
+    return refusal(secret, task_ref, token) is None
+
+
+def refusal(secret: bytes, task_ref: str | None, token: str | None) -> str | None:
+    """Why the credential fails, in words for the log and the caller; None when it holds."""
+    if not task_ref and not token:
+        return f"the query has no callback credential (no {TASK_PARAM} and no {TOKEN_PARAM})"
+    if not task_ref:
+        return f"the query has a {TOKEN_PARAM} but no {TASK_PARAM}"
+    if not token:
+        return f"the query has no {TOKEN_PARAM}"
+    expected = token_for(secret, task_ref).encode()
+    if not hmac.compare_digest(expected, token.encode("utf-8", "replace")):
+        return f"the {TOKEN_PARAM} is not the credential of {TASK_PARAM} {task_ref[:64]!r}"
+    return None
 
 
 def read(pairs: list[tuple[str, str]]) -> tuple[str | None, str | None]:

@@ -13,7 +13,7 @@ from app.errors import PayloadTooLarge, problem, render_error
 
 if TYPE_CHECKING:  # the runtime is built from the features, callbacks among them
     from app.runtime import Runtime
-from app.callbacks.redaction import query_pairs, redact_headers, redact_query
+from app.callbacks.redaction import query_pairs, redact_headers, redact_query, secret_values
 
 _REFUSALS: dict[str, tuple[int, str, str]] = {
     "unauthenticated": (401, "invalid_credential", "Callback credential missing or wrong"),
@@ -37,15 +37,19 @@ async def receive_callback(request: Request) -> JSONResponse:
         source="callback",
         method=request.method,
         query=redact_query(pairs),
-        headers=redact_headers(request.scope["headers"]),
+        headers=redact_headers(request.scope["headers"], secret_values(pairs)),
         body=body,
         body_size=len(body) if body is not None else _declared_size(request),
         remote_addr=request.client.host if request.client else None,
     )
-    authenticated = credentials.verify(runtime.keys.callback_secret, task_ref, token)
+    refused = credentials.refusal(runtime.keys.callback_secret, task_ref, token)
     wrong_type = _not_json(request.headers.get("content-type"))
     row = service.to_row(
-        inbound, task_ref=task_ref, authenticated=authenticated, refusal=wrong_type
+        inbound,
+        task_ref=task_ref,
+        authenticated=refused is None,
+        refusal=wrong_type,
+        unauthenticated=refused,
     )
     receipt = service.receipt(row, await runtime.intake.apply(row))
     if too_large is not None and receipt.outcome == "invalid":

@@ -6,6 +6,7 @@ in the log and changes nothing.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,12 +54,30 @@ class _Parsed:
     problem: str | None
 
 
+# The longest task_id kept: AceData's are 36-character UUIDs, and a value too large for an
+# index row (about 2.7 kB) would fail the whole batch statement it shares with other callbacks.
+MAX_TASK_ID = 256
+
+
+def _finite(text: str) -> float:
+    """JSON numbers as floats; one beyond a float (1e400) or NaN/Infinity, which JSON text does
+    not allow but Python reads, cannot be stored as jsonb either."""
+    number = float(text)
+    if math.isinf(number) or math.isnan(number):
+        raise ValueError(text)
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(text)
+
+
 def parse(body: bytes | None) -> _Parsed:
     if body is None:
         return _Parsed(None, None, "body is larger than the size limit")
     try:
         # Bytes, not text: json decodes UTF-8 itself and refuses invalid sequences.
-        payload = json.loads(body)
+        payload = json.loads(body, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return _Parsed(None, None, "body is not valid JSON (or not valid UTF-8)")
     if not isinstance(payload, dict):
@@ -69,6 +88,8 @@ def parse(body: bytes | None) -> _Parsed:
     task_id = payload.get("task_id")
     if not isinstance(task_id, str) or not task_id:
         return _Parsed(payload, None, "body has no string task_id")
+    if len(task_id) > MAX_TASK_ID:
+        return _Parsed(payload, None, f"task_id is longer than {MAX_TASK_ID} characters")
     return _Parsed(payload, task_id, None)
 
 
@@ -113,9 +134,13 @@ def to_row(
     task_ref: str | None,
     authenticated: bool,
     refusal: str | None = None,
+    unauthenticated: str | None = None,
 ) -> Row:
     """The delivery row for `inbound`: its outcome is fixed here when the request is refused
-    (no credential, unreadable body), and left to the statement otherwise."""
+    (no credential, unreadable body), and left to the statement otherwise.
+
+    `unauthenticated`: why the credential check failed, for the log (see credentials.refusal).
+    """
     parsed = parse(inbound.body)
     result: Result | None = None
     problem = refusal or parsed.problem
@@ -143,7 +168,7 @@ def to_row(
         task_id=parsed.task_id,
         task_ref=task_ref if authenticated else None,
         decided_outcome=decided,
-        detail=problem if decided == "invalid" else None,
+        detail=problem if decided == "invalid" else unauthenticated if decided else None,
         status=status,
         result=text,
         output=output,

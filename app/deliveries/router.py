@@ -1,12 +1,11 @@
 """/v1/deliveries: every request that reached /callbacks, one by one, and replay."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.deliveries import service
-from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, ReplayOut
+from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, IsoTime, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
 from app.pagination import PageDep
 from app.vocabulary import Outcome
@@ -19,8 +18,8 @@ async def list_deliveries(
     session: ReaderDep,
     task_id: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoTime | None = None,
+    until: IsoTime | None = None,
     *,
     listing: PageDep,
 ) -> DeliveryPage:

@@ -1,12 +1,33 @@
 """What the deliveries API answers: a summary per delivery, and the full record with its body."""
 
 import base64
-from datetime import datetime
-from typing import Any
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from app.callbacks.models import Delivery
+
+# A calendar date first (2026-11-30, 20261130): a bare number is no ISO 8601 time.
+_ISO_DATE = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+
+
+def _iso_8601(value: object) -> object:
+    """An ISO 8601 date or time, UTC when it names no offset; anything else (Unix seconds
+    such as `18`, which pydantic would read) is refused."""
+    if not isinstance(value, str):
+        return value
+    if not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date or time, such as 2026-11-30T12:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date or time, such as 2026-11-30T12:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class DeliveryOut(BaseModel):

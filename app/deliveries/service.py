@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from app import pagination
 from app.callbacks import credentials
@@ -29,7 +30,11 @@ async def page(
     if task_id and NUL in task_id:
         # No stored id can hold one: nothing matches, as for any unknown task id.
         return [], None
-    query = select(Delivery)
+    # A page shows summaries: headers and bodies (up to FISHHOOK_MAX_BODY_BYTES each) stay in
+    # the database, and reading one by mistake raises instead of loading it row by row.
+    query = select(Delivery).options(
+        defer(Delivery.headers, raiseload=True), defer(Delivery.body, raiseload=True)
+    )
     if task_id:
         query = query.where(or_(Delivery.task_ref == task_id, Delivery.task_id == task_id))
     if outcome:

@@ -4,7 +4,8 @@ import base64
 import copy
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support.api import callback_path, post_callback, read, state, submit
@@ -194,3 +195,42 @@ async def test_time_filters_take_naive_times_and_refuse_garbage(client):
     bad = await client.get("/v1/deliveries", params={"since": "yesterday-ish"})
     assert bad.status_code == 422
     assert bad.json()["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("value", ["18", "1764460800", "1764460800.5", "-1", "1e9"])
+async def test_time_filters_refuse_numbers(client, value):
+    for name in ("since", "until"):
+        answer = await client.get("/v1/deliveries", params={name: value})
+        assert answer.status_code == 422, (name, value)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "ISO 8601" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-30", "2026-11-30T12:00:00Z", "2026-11-30T12:00:00+02:00", "20261130T1200Z"]
+)
+async def test_time_filters_take_iso_8601_dates_and_times(client, value):
+    answer = await client.get("/v1/deliveries", params={"until": value})
+    assert answer.status_code == 200, answer.text
+
+
+async def test_the_list_reads_neither_headers_nor_bodies(app, client):
+    """A page of summaries must not pull every row's headers and body out of PostgreSQL."""
+    task = await submit(client)
+    await post_callback(client, task["id"], b"{}", headers={"x-big": "y" * 20_000})
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = await client.get("/v1/deliveries")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 200
+    assert len(answer.json()["items"]) == 1
+    listing = [s for s in statements if "FROM deliveries" in s]
+    assert listing
+    assert not any("deliveries.headers" in s or "deliveries.body," in s for s in listing)
