@@ -16,6 +16,9 @@ it costs no one anything), or whose latest beat is older than `health_timeout`, 
 and started again.
 """
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -37,6 +40,7 @@ CHECK_INTERVAL = 0.5
 MAX_RESTART_DELAY = 10.0
 START_ATTEMPTS = 5
 _CONTEXT = multiprocessing.get_context("spawn")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -62,11 +66,23 @@ def check_port_free(host: str, port: int) -> None:
             raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def _die_with(parent: int) -> None:
+    """On Linux, have the kernel kill this worker when the supervisor dies (SIGKILL, a
+    crash): a crashed service must not leave workers holding its port. Elsewhere the
+    worker notices at its next beat and stops."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request above took effect
+        os._exit(1)
+
+
 def _worker_main(index: int, options: dict[str, Any], beats: Any) -> None:
     """A worker process: its own socket, one uvicorn.Server, beats from its event loop."""
     import uvicorn
 
     parent = os.getppid()
+    _die_with(parent)
 
     async def beat() -> None:
         beats[index] = time.monotonic()
