@@ -5,10 +5,11 @@ database with FOR UPDATE SKIP LOCKED by the job itself; this module only runs th
 """
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
-log = logging.getLogger("fishhook.background")
+from app.log import get_logger
+
+log = get_logger("fishhook.background")
 
 Job = Callable[[], Awaitable[object]]
 
@@ -29,7 +30,7 @@ class Background:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("background_job_failed job=%s", name)
+                log.exception("background_job_failed", job=name)
             await asyncio.sleep(interval)
 
     async def stop(self) -> None:

@@ -1,7 +1,6 @@
 """The `fishhook` command: serve, migrate, simulator."""
 
 import argparse
-import logging
 import os
 import socket
 import subprocess
@@ -12,10 +11,11 @@ from typing import Any
 from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
 from app.http_protocol import uvicorn_options
-from app.log import configure_logging
+from app.log import configure_logging, get_logger
+from app.metrics.multiproc import metrics_directory
 from app.migrate import upgrade
 
-log = logging.getLogger("fishhook.cli")
+log = get_logger("fishhook.cli")
 
 SIMULATOR_TOKEN = "simulator-token"  # noqa: S105 (a fake upstream's fake token)
 
@@ -51,6 +51,17 @@ def wants_simulator(has_token: bool, base_url: str, database_url: str | None) ->
     return not has_token and base_url == DEFAULT_ACEDATA_BASE_URL and database_url is None
 
 
+def _listen_env(args: argparse.Namespace) -> dict[str, str]:
+    given = {"FISHHOOK_HOST": args.host, "FISHHOOK_PORT": args.port}
+    return {name: str(value) for name, value in given.items() if value}
+
+
+def _public_url(args: argparse.Namespace, settings: Settings) -> str:
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    return listening_url(args.host or settings.host, args.port or settings.port)
+
+
 def worker_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """Every uvicorn.Config keyword of a worker, in one place: the request limits of
     app.http_protocol included (its protocol class replaces plain httptools)."""
@@ -69,60 +80,62 @@ def worker_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
 
 def prepare_workers(url: str, args: argparse.Namespace) -> None:
     """What every worker process must inherit, set before the first one starts (workers
-    are spawned: they read their settings from this process's environment). A
-    multiprocess metrics directory (PROMETHEUS_MULTIPROC_DIR) belongs here too."""
+    are spawned: they read their settings from this process's environment; `serve` has
+    set PROMETHEUS_MULTIPROC_DIR already)."""
     os.environ["FISHHOOK_DATABASE_URL"] = url
     # --host/--port too, so that an unset FISHHOOK_PUBLIC_URL follows them
     # (config.Settings.public_url_follows_host_and_port).
     os.environ.update(_listen_env(args))
 
 
-def _listen_env(args: argparse.Namespace) -> dict[str, str]:
-    given = {"FISHHOOK_HOST": args.host, "FISHHOOK_PORT": args.port}
-    return {name: str(value) for name, value in given.items() if value}
-
-
-def _public_url(args: argparse.Namespace, settings: Settings) -> str:
-    if "public_url" in settings.model_fields_set:
-        return settings.public_url
-    return listening_url(args.host or settings.host, args.port or settings.port)
-
-
 def serve(args: argparse.Namespace) -> None:
+    # Before anything imports prometheus-client: it picks multiprocess mode on import.
+    with metrics_directory():
+        _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> None:
     from app.supervisor import Supervisor
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     use_simulator = wants_simulator(
         settings.acedata_token is not None, settings.acedata_base_url, settings.database_url
     )
     if use_simulator:
         log.warning(
-            "acedata_simulator: FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in "
-            "AceData simulator on http://127.0.0.1:%s (no real voices or audio). "
-            "Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
-            settings.simulator_port,
+            "acedata_simulator",
+            detail="FISHHOOK_ACEDATA_TOKEN is not set, so jobs go to the built-in AceData "
+            "simulator (no real voices or audio). Set FISHHOOK_ACEDATA_TOKEN to use AceData.",
+            url=f"http://127.0.0.1:{settings.simulator_port}",
         )
     elif settings.acedata_token is None:
         log.error(
-            "acedata_not_configured: FISHHOOK_ACEDATA_TOKEN is not set; submits answer 503 "
+            "acedata_not_configured",
+            detail="FISHHOOK_ACEDATA_TOKEN is not set; submits answer 503 "
             "acedata_not_configured until it is (the simulator only starts for local use, "
-            "with the embedded database)"
+            "with the embedded database)",
         )
     if settings.database_url is None:
         log.info(
-            "embedded_postgres data_dir=%s (set FISHHOOK_DATABASE_URL to use a server)",
-            settings.data_dir,
+            "embedded_postgres",
+            data_dir=str(settings.data_dir),
+            detail="set FISHHOOK_DATABASE_URL to use a server",
         )
     url = database_url(settings.database_url, settings.data_dir)
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
+    if use_simulator:
+        # The simulator serves its generated files itself (its voice bodies name them by path).
+        media = f"http://127.0.0.1:{settings.simulator_port}/media/"
+        os.environ.setdefault("FISHHOOK_ARCHIVE_MEDIA_BASE_URL", media)
     prepare_workers(url, args)
     get_settings.cache_clear()
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers or os.cpu_count() or 1
-    log.info("serving host=%s port=%s workers=%s", host, port, workers)
+    log.info("serving", host=host, port=port, workers=workers)
+    log.info("callbacks_public_url", url=_public_url(args, settings), setting="FISHHOOK_PUBLIC_URL")
     supervisor = Supervisor(
         worker_options(settings, host, port),
         workers=workers,
@@ -130,7 +143,6 @@ def serve(args: argparse.Namespace) -> None:
         start_timeout=settings.worker_start_timeout,
         shutdown_timeout=settings.shutdown_timeout,
     )
-    log.info("callbacks_public_url url=%s (FISHHOOK_PUBLIC_URL)", _public_url(args, settings))
     try:
         status = supervisor.run()
     finally:
@@ -143,7 +155,7 @@ def serve(args: argparse.Namespace) -> None:
 
 def migrate(_: argparse.Namespace) -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     upgrade(database_url(settings.database_url, settings.data_dir))
     log.info("migrations_applied")
 

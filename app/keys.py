@@ -5,8 +5,10 @@ import base64
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Text, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -75,7 +77,15 @@ def api_key_matches(settings: Settings, authorization: str | None) -> bool:
     return any(matches)
 
 
-async def require_api_key(request: Request) -> None:
+# Declares the bearer scheme in the OpenAPI document; the header is checked below, so a
+# missing or malformed one is the same 401 problem+json as a wrong key.
+_BEARER = HTTPBearer(auto_error=False, description="One of FISHHOOK_API_KEYS")
+
+
+async def require_api_key(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+) -> None:
     """The dependency that guards /v1: open when no API keys are set."""
     settings: Settings = request.app.state.runtime.settings
     if not settings.api_keys or api_key_matches(settings, request.headers.get("authorization")):

@@ -8,12 +8,15 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import health, runtime
+from app import docs, health, openapi, runtime, tracing
+from app.archive.router import router as archive_router
+from app.callbacks import schemas as callback_schemas
 from app.callbacks.router import callback_endpoint
 from app.config import Settings, get_settings
-from app.dashboard.router import router as dashboard_router
 from app.deliveries.router import router as deliveries_router
 from app.errors import install_error_handlers
+from app.fish.app import mount as mount_fish
+from app.inspector.router import router as inspector_router
 from app.log import configure_logging
 from app.metrics.router import router as metrics_router
 from app.middleware.body_limit import BodyLimitMiddleware
@@ -75,6 +78,8 @@ def create_app(
         title="fishhook",
         summary="Callback receiver for AceData Cloud's Fish Audio API",
         lifespan=_lifespan(settings, in_flight, acedata_transport),
+        docs_url=None,  # served by app.docs, with local assets
+        redoc_url=None,
         # FastAPI's OpenTelemetry hooks cost a lookup per request; on only when asked for.
         telemetry={
             "tracing": settings.opentelemetry,
@@ -84,11 +89,14 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(tasks_router)
+    app.include_router(archive_router)
     app.include_router(relay_router)
     app.include_router(deliveries_router)
     app.include_router(health.router)
     app.include_router(metrics_router)
-    app.include_router(dashboard_router)
+    app.include_router(inspector_router)
+    # The AceData-compatible API: a sub-application with AceData-shaped errors.
+    mount_fish(app)
     app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, timeout=settings.client_timeout
@@ -106,11 +114,21 @@ def create_app(
             limit=settings.max_header_bytes,
         )
     )
+    docs.install(app)
+    openapi.document(
+        app,
+        api_keys_set=bool(settings.api_keys),
+        # Any request can be too slow (408) or carry too large a header block (431).
+        everywhere=(408, 431),
+        extra_paths={"/callbacks": callback_schemas.PATH_ITEM},
+        extra_schemas=[callback_schemas.CallbackReceipt],
+    )
     return app
 
 
 def serve_app() -> FastAPI:
     """The factory uvicorn's worker processes call (see `fishhook serve`)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    tracing.configure(settings.opentelemetry)
     return create_app(settings)

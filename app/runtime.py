@@ -6,33 +6,40 @@
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import keys
+from app import keys, retention
 from app.acedata.client import AceDataClient
+from app.archive.storage import open_storage
+from app.archive.worker import LEASE_MARGIN, Archiver, archive_client
 from app.background import Background
 from app.callbacks.intake import Intake
 from app.config import Settings
 from app.db import create_engine, create_reader, create_sessionmaker
-from app.deliveries import retention
 from app.embedded_db import database_url
+from app.inspector import state as inspector
 from app.keys import Keys
+from app.log import get_logger
+from app.metrics import service as worker_metrics
+from app.metrics import snapshot
 from app.middleware.shutdown import InFlight
+from app.reconcile.pacer import SharedPacer
 from app.reconcile.service import Reconciler
 from app.relay.signing import secret_key
 from app.relay.worker import Relay, relay_client
 from app.tasks.reads import Reads
 from app.tasks.waiting import Waiters
 
-log = logging.getLogger("fishhook")
+log = get_logger("fishhook")
 
 # How often a lost LISTEN connection (database restart) is noticed and reopened.
 LISTEN_CHECK_INTERVAL = 1.0
+# How often each worker writes its own gauges (pool, intake) for the others' scrapes.
+WORKER_METRICS_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,13 +58,19 @@ class Runtime:
     relay: Relay
     reconciler: Reconciler
     background: Background
+    # None when FISHHOOK_ARCHIVE_URL=none.
+    archiver: Archiver | None = None
+    inspector: inspector.Inspector
 
 
 def _warn_about_open_doors(settings: Settings) -> None:
     if not settings.api_keys:
-        log.warning("api_keys_unset: /v1 is open to anyone who can reach this service")
+        log.warning("api_keys_unset", detail="/v1 is open to anyone who can reach this service")
     if settings.acedata_token is None:
-        log.warning("acedata_token_unset: submits are refused until FISHHOOK_ACEDATA_TOKEN is set")
+        log.warning(
+            "acedata_token_unset",
+            detail="submits are refused until FISHHOOK_ACEDATA_TOKEN is set",
+        )
 
 
 def _acedata_client(
@@ -87,10 +100,22 @@ def _start_background(runtime: Runtime) -> None:
         # The relay loop paces itself: run_once waits for a NOTIFY or the interval.
         runtime.waiters.subscribe(runtime.relay.wake)
         background.every("relay", 0, runtime.relay.run_once)
+    background.every("metrics_worker", WORKER_METRICS_INTERVAL, lambda: _observe(runtime))
+    if runtime.archiver is not None and settings.archive_enabled:
+        background.every("archive", 0, runtime.archiver.run_once)
+        if settings.archive_delete_with_task:
+            background.every(
+                "prune_archive", settings.archive_prune_interval, runtime.archiver.prune
+            )
     background.every(
-        "prune_deliveries",
+        "metrics_database",
+        settings.metrics_refresh_interval,
+        lambda: snapshot.refresh(runtime.reader),
+    )
+    background.every(
+        "prune",
         settings.delivery_prune_interval,
-        lambda: retention.prune(runtime.sessionmaker, settings.delivery_retention_days),
+        lambda: retention.prune_all(runtime.sessionmaker, settings),
     )
 
 
@@ -112,9 +137,12 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
-        reads = Reads(url, settings.db_read_pool_size, settings.db_read_pool_timeout)
+        reads = Reads(
+            url, settings.db_read_pool_size, settings.db_read_pool_timeout, settings.public_url
+        )
         await reads.open()
         stack.push_async_callback(reads.close)
+        archiver = await _archiver(settings, sessionmaker, stack)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
         await waiters.listen()
@@ -134,8 +162,15 @@ async def start(
             ),
             waiters=waiters,
             relay=Relay(sessionmaker, relay_http, secret_key(resolved.relay_secret), settings),
-            reconciler=Reconciler(sessionmaker, acedata, settings),
+            reconciler=Reconciler(
+                sessionmaker,
+                acedata,
+                settings,
+                SharedPacer(sessionmaker, "acedata_tasks", settings.reconcile_pace),
+            ),
             background=Background(),
+            archiver=archiver,
+            inspector=inspector.build(settings, resolved, waiters),
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled
@@ -145,6 +180,40 @@ async def start(
         _warn_about_open_doors(settings)
         _start_background(runtime)
         yield runtime
+
+
+def observe_worker(runtime: Runtime) -> None:
+    """Write this worker's gauges (a scrape sums them over the live workers)."""
+    worker_metrics.observe(
+        worker_metrics.Worker(
+            intake_waiting=runtime.intake.waiting,
+            long_polls=len(runtime.waiters),
+            pool_checked_out=runtime.engine.pool.checkedout(),  # type: ignore[attr-defined]
+            pool_size=runtime.settings.db_pool_size,
+        )
+    )
+
+
+async def _observe(runtime: Runtime) -> None:
+    observe_worker(runtime)
+
+
+async def _archiver(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stack: contextlib.AsyncExitStack,
+) -> Archiver | None:
+    storage = open_storage(settings)
+    if storage is None:
+        log.warning("archive_off", detail="FISHHOOK_ARCHIVE_URL=none: generated audio is not kept")
+        return None
+    # A partial copy untouched for longer than any copy may take was abandoned by a crash.
+    await storage.start(abandoned_after=settings.archive_timeout + LEASE_MARGIN + 60)
+    stack.push_async_callback(storage.close)
+    http = archive_client(settings)
+    stack.push_async_callback(http.aclose)
+    log.info("archive_ready", storage=storage.description)
+    return Archiver(sessionmaker, http, storage, settings)
 
 
 async def _settle(in_flight: InFlight) -> None:

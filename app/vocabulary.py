@@ -35,5 +35,13 @@ class MessageStatus(StrEnum):
     DEAD = "dead"
 
 
+class ArchiveStatus(StrEnum):
+    """Where the copy of one generated file stands (app/archive)."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+
+
 # Fishhook has stopped waiting on these; a result may still land on an expired task.
 TERMINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.EXPIRED})

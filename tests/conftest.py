@@ -53,7 +53,7 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,
         database_url=database_url,
@@ -64,6 +64,10 @@ def settings(database_url: str) -> Settings:
         # Retries are real but quick: tests wait fractions of a second, not 20 s.
         upstream_retry_budget=1.0,
         upstream_backoff_base=0.01,
+        # The shared /fish/tasks pace (1 s in production) would make every lookup wait.
+        reconcile_pace=0.01,
+        # Each test's archived files in its own directory, never in the working tree.
+        archive_url=(tmp_path / "archive").as_uri(),
     )
 
 

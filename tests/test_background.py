@@ -15,4 +15,6 @@ async def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog):
     await eventually(lambda: len(runs) >= 3, timeout=1.0, what="three runs")
     await background.stop()
     assert len(runs) >= 3
-    assert "background_job_failed job=flaky" in caplog.text
+    failed = [r for r in caplog.records if r.getMessage() == "background_job_failed"]
+    assert failed[0].job == "flaky"
+    assert failed[0].exc_info is not None

@@ -35,6 +35,7 @@ async def test_acedata_token_appears_in_no_answer_log_or_row(app, client, acedat
         assert ACEDATA_TOKEN not in str(answer.headers)
     assert "acedata_error" in caplog.text  # the errors were logged...
     assert ACEDATA_TOKEN not in caplog.text  # ...without the token
+    assert all(ACEDATA_TOKEN not in str(vars(r)) for r in caplog.records)  # in any field
     async with app.state.runtime.sessionmaker() as session:
         for table in ("tasks", "deliveries", "idempotency_keys", "stored_secrets"):
             rows = await session.execute(text(f"SELECT row_to_json(t)::text FROM {table} AS t"))

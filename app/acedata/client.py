@@ -7,23 +7,39 @@ could create and bill a second job; it raises OutcomeUnknown instead.
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from app import tracing
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.retry import Backoff, is_retryable
 from app.acedata.schemas import ErrorInfo, read_error
 from app.backoff import retry_after
 from app.errors import ServiceUnavailable
+from app.log import get_logger
+from app.metrics import families
 
-log = logging.getLogger("fishhook.acedata")
+log = get_logger("fishhook.acedata")
 
 VOICES = "/fish/voices"
 TTS = "/fish/tts"
 TASKS = "/fish/tasks"
 BATCH_LIMIT = 50
+# Paths counted under their own name in fishhook_acedata_requests_total; others as "other".
+_COUNTED = frozenset({VOICES, TTS, TASKS, "/fish/audios", "/fish/model"})
+# AceData's documented codes and fishhook's own: a label never takes an unbounded value.
+_CODES = frozenset(
+    {
+        "bad_request", "no_token", "token_mismatched", "api_not_implemented", "disabled",
+        "invalid_token", "token_expired", "used_up", "forbidden", "no_api",
+        "request_too_large", "too_many_requests", "api_error", "busy", "timeout",
+        "upstream_timeout", "upstream_unavailable", "upstream_invalid_response",
+        "acedata_not_configured",
+    }
+)  # fmt: skip
 
 
 # Raised before a single byte of the request left: re-sending cannot create a second job.
@@ -73,10 +89,27 @@ class AceDataClient:
         """POST, retrying within the budget; the JSON object AceData answered, or UpstreamError.
 
         `idempotent`: the call may be re-sent even when its answer was lost (queries)."""
+        return await self._retrying("POST", path, body, headers, None, idempotent)
+
+    async def get(
+        self, path: str, params: Sequence[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """GET (a read: always safe to re-send), retrying within the budget like `post`."""
+        return await self._retrying("GET", path, None, None, params, True)
+
+    async def _retrying(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
         backoff = Backoff(self._retry_budget, self._backoff_base)
         while True:
             try:
-                return await self._post_once(path, body, headers, idempotent=idempotent)
+                return await self._once(method, path, body, headers, params, idempotent=idempotent)
             except OutcomeUnknown:
                 raise
             except UpstreamError as error:
@@ -84,19 +117,52 @@ class AceDataClient:
                 if delay is None:
                     raise
                 log.warning(
-                    "acedata_retry path=%s code=%s attempt=%d delay=%.2f",
-                    path,
-                    error.info.code,
-                    backoff.attempt,
-                    delay,
+                    "acedata_retry",
+                    path=path,
+                    code=error.info.code,
+                    attempt=backoff.attempt,
+                    delay=round(delay, 2),
                 )
                 await asyncio.sleep(delay)
 
-    async def _post_once(
+    async def _once(
         self,
+        method: str,
         path: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | None,
         headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
+        *,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        endpoint = path if path in _COUNTED else "other"
+        with tracing.span("acedata.request", **{"acedata.endpoint": endpoint}) as span:
+            try:
+                answer = await self._send_once(
+                    method, path, body, headers, params, idempotent=idempotent
+                )
+            except UpstreamError as error:
+                status = str(error.http_status) if error.http_status else "none"
+                code = error.info.code if error.info.code in _CODES else "other"
+                families.acedata_requests.labels(endpoint, status, code).inc()
+                span.set_attribute("acedata.code", error.info.code)
+                raise
+            except OutcomeUnknown:
+                families.acedata_requests.labels(endpoint, "none", "outcome_unknown").inc()
+                raise
+            families.acedata_requests.labels(endpoint, "2xx", "").inc()
+            task_id = answer.get("task_id")
+            if isinstance(task_id, str):
+                span.set_attribute("fishhook.task_id", task_id)
+            return answer
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        params: Sequence[tuple[str, str]] | None,
         *,
         idempotent: bool,
     ) -> dict[str, Any]:
@@ -108,13 +174,19 @@ class AceDataClient:
             **(headers or {}),
         }
         try:
-            answer = await self._http.post(self._base_url + path, json=body, headers=sent)
+            answer = await self._http.request(
+                method,
+                self._base_url + path,
+                json=body,
+                params=tuple(params) if params else None,
+                headers=sent,
+            )
         except _NOT_SENT as exc:
             raise _unreachable(exc, "could not be reached") from None
         except httpx.HTTPError as exc:
             # The request may have reached AceData: its answer is what got lost.
             if not idempotent:
-                log.error("acedata_outcome_unknown path=%s error=%s", path, type(exc).__name__)
+                log.error("acedata_outcome_unknown", path=path, error=type(exc).__name__)
                 raise OutcomeUnknown(
                     f"the connection to AceData failed after the request was sent "
                     f"({type(exc).__name__}); AceData may or may not have accepted the job"
@@ -162,10 +234,10 @@ def _read(path: str, answer: httpx.Response) -> dict[str, Any]:
     level = logging.ERROR if error.is_account_problem else logging.WARNING
     log.log(
         level,
-        "acedata_error path=%s status=%s code=%s trace_id=%s",
-        path,
-        answer.status_code,
-        info.code,
-        info.trace_id,
+        "acedata_error",
+        path=path,
+        status=answer.status_code,
+        code=info.code,
+        trace_id=info.trace_id,
     )
     raise error

@@ -9,7 +9,6 @@ burst of API reads that drains the pool never holds callbacks up.
 """
 
 import asyncio
-import logging
 from dataclasses import dataclass, field, replace
 
 import asyncpg
@@ -18,8 +17,9 @@ from app.callbacks.batch import Applied, Row, apply_batch
 from app.config import asyncpg_url
 from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from app.errors import ServiceUnavailable, database_unavailable, is_outage, is_refused_value
+from app.log import get_logger
 
-log = logging.getLogger("fishhook.intake")
+log = get_logger("fishhook.intake")
 
 # How long `close` waits for statements it cancelled before it gives up on them.
 CLOSE_TIMEOUT = 5.0
@@ -203,7 +203,7 @@ class Intake:
         self, conn: asyncpg.Connection, waiting: _Waiting, refused: Exception
     ) -> None:
         """PostgreSQL refused this delivery: log it as invalid, without what it refused."""
-        log.warning("delivery_unstorable id=%s error=%s", waiting.row.id, type(refused).__name__)
+        log.warning("delivery_unstorable", delivery=waiting.row.id, error=type(refused).__name__)
         try:
             await self._write(conn, [replace(waiting, row=unstorable(waiting.row))])
         except Exception as exc:
@@ -239,11 +239,11 @@ async def _cancel_in_postgres(dsn: str, pids: list[int]) -> None:
         finally:
             await conn.close()
     except Exception as exc:  # the database is gone: the statements cannot commit either
-        log.warning("intake_cancel_failed error=%s", type(exc).__name__)
+        log.warning("intake_cancel_failed", error=type(exc).__name__)
 
 
 def _unavailable(exc: BaseException) -> ServiceUnavailable:
-    log.warning("database_unavailable error=%s", type(exc).__name__)
+    log.warning("database_unavailable", error=type(exc).__name__)
     return database_unavailable()
 
 

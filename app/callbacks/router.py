@@ -7,9 +7,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from app import tracing
 from app.callbacks import credentials, service
 from app.callbacks.service import Inbound, Receipt
 from app.errors import PayloadTooLarge, problem, render_error
+from app.metrics import families
 
 if TYPE_CHECKING:  # the runtime is built from the features, callbacks among them
     from app.runtime import Runtime
@@ -51,7 +53,13 @@ async def receive_callback(request: Request) -> JSONResponse:
         refusal=wrong_type,
         unauthenticated=refused,
     )
-    receipt = service.receipt(row, await runtime.intake.apply(row))
+    with tracing.span("fishhook.callback", **{"fishhook.task": task_ref}) as span:
+        span.set_attribute("fishhook.task_id", row.task_id or "")
+        with tracing.span("fishhook.callback.commit"):
+            applied = await runtime.intake.apply(row)
+        span.set_attribute("fishhook.outcome", applied.outcome)
+    receipt = service.receipt(row, applied)
+    families.callbacks.labels(receipt.outcome).inc()
     if too_large is not None and receipt.outcome == "invalid":
         raise too_large
     if wrong_type is not None and receipt.outcome == "invalid":
@@ -105,4 +113,6 @@ async def callback_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         response = await receive_callback(request)
     except Exception as exc:
         response = await render_error(request, exc)
+        if response.status_code >= 500:
+            families.callbacks.labels("error").inc()
     await response(scope, receive, send)

@@ -7,10 +7,13 @@ from fastapi import APIRouter, Query
 from app.deliveries import service
 from app.deliveries.schemas import DeliveryDetail, DeliveryOut, DeliveryPage, IsoTime, ReplayOut
 from app.deps import ApiKeyDep, ReaderDep, SessionDep
+from app.openapi import problems
 from app.pagination import PageDep
 from app.vocabulary import Outcome
 
-router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep])
+router = APIRouter(
+    prefix="/v1", tags=["deliveries"], dependencies=[ApiKeyDep], responses=problems(400, 503)
+)
 
 
 @router.get("/deliveries")
@@ -35,12 +38,12 @@ async def list_deliveries(
     return DeliveryPage(items=[DeliveryOut.of(d) for d in deliveries], next_cursor=next_cursor)
 
 
-@router.get("/deliveries/{delivery_id}")
+@router.get("/deliveries/{delivery_id}", responses=problems(404))
 async def read_delivery(delivery_id: str, session: ReaderDep) -> DeliveryDetail:
     return DeliveryDetail.of(await service.get(session, delivery_id))
 
 
-@router.post("/deliveries/{delivery_id}/replay")
+@router.post("/deliveries/{delivery_id}/replay", responses=problems(404, 409))
 async def replay_delivery(delivery_id: str, session: SessionDep) -> ReplayOut:
     receipt = await service.replay(session, delivery_id)
     return ReplayOut(

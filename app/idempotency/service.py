@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ from app.errors import BadRequest, Conflict
 from app.idempotency.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces inside: what survives a header unchanged (HTTP strips the ends).
+KEY_PATTERN = f"^[!-~]([ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +33,10 @@ def fingerprint(kind: str, request: dict[str, Any]) -> str:
 
 
 def check_key(key: str) -> str:
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+    if not _KEY.fullmatch(key):
         raise BadRequest(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters "
+            "(spaces allowed inside)",
             code="invalid_idempotency_key",
         )
     return key
@@ -76,14 +81,3 @@ async def release(session: AsyncSession, key: str, task_ref: str) -> None:
     await session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.task_ref == task_ref)
     )
-
-
-async def forget_expired(session: AsyncSession, ttl: float) -> int:
-    """Drop keys older than `ttl` seconds; commits."""
-    result = await session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, ttl)
-        )
-    )
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)

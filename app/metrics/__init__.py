@@ -1,1 +1,2 @@
-"""GET /metrics: Prometheus gauges from one cheap query, plus process-local ones."""
+"""Metrics: the families (families.py), the database gauges read in the background
+(snapshot.py), the multiprocess files (multiproc.py), and GET /metrics (router.py)."""

@@ -1,26 +1,28 @@
-"""What /metrics reports: database gauges read with one cheap query, and process gauges.
+"""The figures /metrics and the dashboard read from the database with one cheap query.
 
 The tables only grow (deliveries by millions), so nothing here counts a whole table:
 tasks and deliveries are counted over the last 24 hours through an index (task ids sort
-by creation time, so a range on the primary key stands in for created_at), pending relay
-messages through their partial index, and table sizes are PostgreSQL's own estimates.
+by creation time, so a range on the primary key stands in for created_at), open tasks and
+pending relay messages through their partial indexes, and table sizes are PostgreSQL's
+own estimates.
 """
 
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import first_id_at
-from app.metrics.exposition import gauge
+from app.metrics import families
 from app.vocabulary import Outcome, TaskStatus
 
 WINDOW = 86_400.0  # seconds counted by the *_24h gauges
-TABLES = ("tasks", "deliveries", "relay_messages")
+TABLES = ("tasks", "deliveries", "relay_messages", "relay_attempts", "idempotency_keys")
 
 _COUNTS = text(
     """
@@ -32,9 +34,11 @@ _COUNTS = text(
     UNION ALL
     SELECT 'relay_pending', 'pending', count(*) FROM relay_messages WHERE status = 'pending'
     UNION ALL
+    SELECT 'oldest_open', '', coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint
+      FROM tasks WHERE status IN ('pending', 'submitted')
+    UNION ALL
     SELECT 'rows', relname, greatest(reltuples, 0)::bigint
-      FROM pg_class WHERE oid IN ('tasks'::regclass, 'deliveries'::regclass,
-                                  'relay_messages'::regclass)
+      FROM pg_class WHERE relname = ANY(:tables) AND relkind = 'r'
     """
 )
 
@@ -47,34 +51,33 @@ class Counts:
     deliveries_24h: dict[str, int]
     relay_pending: int
     rows_estimate: dict[str, int]
+    oldest_open_age: int = 0  # seconds since the oldest pending or submitted task began
 
 
-@dataclass(frozen=True, slots=True)
-class Process:
-    """This worker's own state, read from memory when scraped."""
-
-    intake_waiting: int
-    long_polls: int
-    pool_checked_out: int
-    pool_size: int
-
-
-async def counts(session: AsyncSession) -> Counts:
+async def counts(session: AsyncSession, *, commit: bool = True) -> Counts:
+    """The figures; ends the transaction unless `commit` is False (the caller's own)."""
     now = time.time()
     since = datetime.fromtimestamp(now - WINDOW, UTC)
-    params = {"first_task": first_id_at("tsk", now - WINDOW), "since": since}
+    params = {
+        "first_task": first_id_at("tsk", now - WINDOW),
+        "since": since,
+        "tables": list(TABLES),
+    }
     found: dict[str, dict[str, int]] = defaultdict(dict)
     for metric, label, value in await session.execute(_COUNTS, params):
         found[metric][label] = int(value)
-    await session.rollback()
+    if commit:
+        await session.rollback()
     return Counts(
         tasks_24h={status: found["tasks_24h"].get(status, 0) for status in TaskStatus},
         deliveries_24h={outcome: found["deliveries_24h"].get(outcome, 0) for outcome in Outcome},
         relay_pending=found["relay_pending"].get("pending", 0),
         rows_estimate={table: found["rows"].get(table, 0) for table in TABLES},
+        oldest_open_age=found["oldest_open"].get("", 0),
     )
 
 
+@cache
 def version() -> str:
     try:
         return metadata.version("fishhook")
@@ -82,48 +85,19 @@ def version() -> str:
         return "unknown"
 
 
-def render(db: Counts, process: Process) -> str:
-    lines = [
-        *gauge("fishhook_info", "fishhook's version", [({"version": version()}, 1)]),
-        *gauge(
-            "fishhook_tasks_24h",
-            "Tasks created in the last 24 hours, by current status",
-            [({"status": s}, n) for s, n in db.tasks_24h.items()],
-        ),
-        *gauge(
-            "fishhook_deliveries_24h",
-            "Requests logged as deliveries in the last 24 hours, by outcome",
-            [({"outcome": o}, n) for o, n in db.deliveries_24h.items()],
-        ),
-        *gauge(
-            "fishhook_relay_messages",
-            "Relay messages not yet delivered nor dead",
-            [({"status": "pending"}, db.relay_pending)],
-        ),
-        *gauge(
-            "fishhook_table_rows_estimate",
-            "Rows per table, as PostgreSQL estimates them (pg_class.reltuples)",
-            [({"table": t}, n) for t, n in db.rows_estimate.items()],
-        ),
-        *gauge(
-            "fishhook_intake_waiting",
-            "Callbacks in this worker waiting for a database writer",
-            [({}, process.intake_waiting)],
-        ),
-        *gauge(
-            "fishhook_long_polls",
-            "GET /v1/tasks/{id}?wait= requests waiting in this worker",
-            [({}, process.long_polls)],
-        ),
-        *gauge(
-            "fishhook_db_pool_checked_out",
-            "Database connections this worker has checked out of its pool",
-            [({}, process.pool_checked_out)],
-        ),
-        *gauge(
-            "fishhook_db_pool_size",
-            "Size of this worker's database pool (FISHHOOK_DB_POOL_SIZE)",
-            [({}, process.pool_size)],
-        ),
-    ]
-    return "\n".join(lines) + "\n"
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """This worker's own state, read from memory."""
+
+    intake_waiting: int
+    long_polls: int
+    pool_checked_out: int
+    pool_size: int
+
+
+def observe(worker: Worker) -> None:
+    """Write this worker's figures; a scrape sums them over the live workers."""
+    families.intake_waiting.set(worker.intake_waiting)
+    families.long_polls.set(worker.long_polls)
+    families.pool_checked_out.set(worker.pool_checked_out)
+    families.pool_size.set(worker.pool_size)

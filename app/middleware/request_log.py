@@ -1,19 +1,32 @@
-"""Request ids and the access log: one line per request, with the path only."""
+"""Request ids, the access log and the HTTP metrics: one event and two samples per request.
 
-import logging
+The route is the template that matched (`/v1/tasks/{task_ref}`), never the raw path, so the
+metrics' labels stay bounded and no id or credential reaches them; the access log has the
+path without its query string (query strings carry callback credentials).
+"""
+
 import os
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.log import request_id
+from app.log import get_logger, request_id
+from app.metrics import families
 
-access = logging.getLogger("fishhook.access")
+access = get_logger("fishhook.access")
+
+# A client's X-Request-ID is kept only when it is a plain token; anything else (spaces,
+# quotes, newlines, a forged `status=500`) is replaced by a fresh id.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,100}")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Routes served outside the router (see main.Fishhook).
+_BARE_ROUTES = frozenset({"/callbacks"})
 
 
 class RequestLogMiddleware:
-    """Gives each request an id (X-Request-ID, or a fresh one) and logs one access line
-    with the path only: query strings may carry credentials."""
+    """Gives each request an id (a well-formed X-Request-ID, or a fresh one), logs one
+    `request` event with the path only, and counts the request by its route template."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -22,7 +35,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _header(scope, b"x-request-id") or os.urandom(16).hex()
+        rid = _client_id(scope) or os.urandom(16).hex()
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -37,19 +50,36 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            route = route_template(scope)
+            families.http_requests.labels(method, route, str(status)).inc()
+            families.http_duration.labels(route).observe(elapsed)
             access.info(
-                "request method=%s path=%s status=%s ms=%.1f",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
+                "request",
+                method=method,
+                path=scope["path"],
+                route=route,
+                status=status,
+                ms=round(elapsed * 1000, 1),
             )
             request_id.reset(token)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def route_template(scope: Scope) -> str:
+    """The path template of the route that served the request; `unmatched` for a 404."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    if scope["path"] in _BARE_ROUTES:
+        return str(scope["path"])
+    return "unmatched"
+
+
+def _client_id(scope: Scope) -> str | None:
     for key, value in scope["headers"]:
-        if key == name:
+        if key == b"x-request-id":
             text: str = value.decode("latin-1")
-            return text[:100]
+            return text if _SAFE_ID.fullmatch(text) else None
     return None

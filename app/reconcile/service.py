@@ -6,7 +6,6 @@ finished record's `response` is applied through callbacks.service.ingest, exactl
 AceData's callback had arrived (recorded as a delivery with source "reconcile").
 """
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,15 +13,16 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.acedata.client import BATCH_LIMIT, AceDataClient
+from app.acedata.client import AceDataClient
 from app.acedata.errors import UpstreamError
 from app.acedata.schemas import finished_response
 from app.callbacks.service import Inbound, ingest
 from app.config import Settings
-from app.idempotency.service import forget_expired
-from app.reconcile.pacer import Pacer
+from app.log import get_logger
+from app.metrics import families
+from app.reconcile.pacer import Pace, Pacer
 
-log = logging.getLogger("fishhook.reconcile")
+log = get_logger("fishhook.reconcile")
 
 # A claimed task is not claimed again for this long, even if its process dies mid-lookup.
 LEASE_SECONDS = 60.0
@@ -94,7 +94,7 @@ class Reconciler:
         sessionmaker: async_sessionmaker[AsyncSession],
         acedata: AceDataClient,
         settings: Settings,
-        pacer: Pacer | None = None,
+        pacer: Pace | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._acedata = acedata
@@ -117,9 +117,8 @@ class Reconciler:
             result.settled = await _update(
                 session, _SETTLE_PENDING, error=INTERRUPTED_ERROR, after=self.pending_after
             )
-            await forget_expired(session, self._settings.idempotency_ttl)
         if result.expired or result.settled:
-            log.warning("reconcile_gave_up expired=%d pending=%d", result.expired, result.settled)
+            log.warning("reconcile_gave_up", expired=result.expired, pending=result.settled)
         if not self._acedata.configured:
             return result
         for _ in range(MAX_BATCHES_PER_SWEEP):
@@ -128,7 +127,7 @@ class Reconciler:
                 break
             result.looked_up += len(claimed)
             result.applied += await self._look_up(claimed)
-            if len(claimed) < BATCH_LIMIT:
+            if len(claimed) < self._settings.reconcile_batch:
                 break
         return result
 
@@ -136,7 +135,9 @@ class Reconciler:
         """AceData id -> fishhook id, for up to one batch of tasks due for a lookup."""
         async with self._sessionmaker() as session:
             rows = (
-                await session.execute(_CLAIM, {"lease": LEASE_SECONDS, "limit": BATCH_LIMIT})
+                await session.execute(
+                    _CLAIM, {"lease": LEASE_SECONDS, "limit": self._settings.reconcile_batch}
+                )
             ).all()
             await session.commit()
         return {row.task_id: row.id for row in rows}
@@ -147,7 +148,8 @@ class Reconciler:
             records = await self._acedata.retrieve_batch(list(claimed))
         except UpstreamError as error:
             # The lease runs out and the tasks are claimed again later.
-            log.warning("reconcile_lookup_failed code=%s tasks=%d", error.info.code, len(claimed))
+            log.warning("reconcile_lookup_failed", code=error.info.code, tasks=len(claimed))
+            families.reconcile_lookups.labels("failed").inc(len(claimed))
             return 0
         applied = 0
         finished: set[str] = set()
@@ -162,8 +164,10 @@ class Reconciler:
                     session, _inbound(str(record["id"]), response), task_ref=ref, authenticated=True
                 )
                 applied += receipt.outcome == "applied"
-                log.info("reconcile_applied id=%s outcome=%s", ref, receipt.outcome)
+                log.info("reconcile_applied", task=ref, outcome=receipt.outcome)
             running = [ref for ref in claimed.values() if ref not in finished]
+            families.reconcile_lookups.labels("finished").inc(len(finished))
+            families.reconcile_lookups.labels("running").inc(len(running))
             if running:
                 base = max(self._settings.reconcile_after, 1.0)
                 params = {"ids": running, "base": base, "cap": MAX_BACKOFF_SECONDS}

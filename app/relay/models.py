@@ -27,6 +27,12 @@ class RelayMessage(Base):
             "next_attempt_at",
             postgresql_where="status = 'pending'",
         ),
+        # Retention's prune: finished messages, oldest first.
+        Index(
+            "ix_relay_messages_finished",
+            "created_at",
+            postgresql_where="status IN ('delivered', 'dead')",
+        ),
     )
 
     # Also the `webhook-id` header: stable across every attempt of this message.

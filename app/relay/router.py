@@ -4,11 +4,14 @@ from fastapi import APIRouter
 
 from app.deps import ApiKeyDep, ReaderDep, RelayDep, SessionDep
 from app.errors import Conflict
+from app.openapi import problems
 from app.relay import service
 from app.relay.schemas import RelayList, RelayMessageOut
 from app.tasks import service as tasks
 
-router = APIRouter(prefix="/v1", tags=["relay"], dependencies=[ApiKeyDep])
+router = APIRouter(
+    prefix="/v1", tags=["relay"], dependencies=[ApiKeyDep], responses=problems(400, 404, 503)
+)
 
 
 @router.get("/tasks/{task_ref}/relays")
@@ -18,7 +21,7 @@ async def list_relays(task_ref: str, session: ReaderDep) -> RelayList:
     return RelayList(items=[RelayMessageOut.of(m, a) for m, a in found])
 
 
-@router.post("/tasks/{task_ref}/relay")
+@router.post("/tasks/{task_ref}/relay", responses=problems(409))
 async def relay_again(task_ref: str, session: SessionDep, relay: RelayDep) -> RelayMessageOut:
     """Send the task's latest message again now: a new attempt with the same webhook-id."""
     task = await tasks.get(session, task_ref)

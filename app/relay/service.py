@@ -1,7 +1,6 @@
 """Relay messages in the database: claiming due ones, recording attempts, reading them back."""
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,16 +8,19 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.archive import service as archive
+from app.log import get_logger
 from app.relay.models import RelayAttempt, RelayMessage
 from app.relay.sender import Answer
 
-log = logging.getLogger("fishhook.relay")
+log = get_logger("fishhook.relay")
 
 # Each claimed message gets its attempt number here, under the row lock, and is leased:
 # no other process picks it up until the attempt is recorded or the lease runs out
 # (the process died mid-attempt), so one attempt is never sent twice.
+# The task's archived files ride along in RETURNING: no round trip before the send.
 _CLAIM_DUE = text(
-    """
+    f"""
 UPDATE relay_messages AS m
 SET attempts = m.attempts + 1, locked_until = now() + make_interval(secs => :lease)
 FROM (
@@ -30,18 +32,20 @@ FROM (
     FOR UPDATE SKIP LOCKED
 ) AS due
 WHERE m.id = due.id
-RETURNING m.id, m.url, m.task, m.attempts, m.status, m.created_at
-"""
-).columns(task=JSONB)
+RETURNING m.id, m.url, m.task, m.attempts, m.status, m.created_at,
+    {archive.files_sql("m.task_ref")} AS archive
+"""  # noqa: S608 (built at import from fixed column names)
+).columns(task=JSONB, archive=JSONB)
 
 _CLAIM_ONE = text(
-    """
+    f"""
 UPDATE relay_messages
 SET attempts = attempts + 1, locked_until = now() + make_interval(secs => :lease)
 WHERE id = :id AND (locked_until IS NULL OR locked_until <= now())
-RETURNING id, url, task, attempts, status, created_at
-"""
-).columns(task=JSONB)
+RETURNING id, url, task, attempts, status, created_at,
+    {archive.files_sql("task_ref")} AS archive
+"""  # noqa: S608 (built at import from fixed column names)
+).columns(task=JSONB, archive=JSONB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Claimed:
     status: str  # the message's status when claimed
     created_at: datetime
     manual: bool = False
+    # The task's archived files when claimed (app/archive), for the body's `archive`.
+    archive: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +70,10 @@ class Policy:
 async def claim_due(session: AsyncSession, *, limit: int, lease: float) -> list[Claimed]:
     rows = (await session.execute(_CLAIM_DUE, {"limit": limit, "lease": lease})).all()
     await session.commit()
-    return [Claimed(r.id, r.url, r.task, r.attempts, r.status, r.created_at) for r in rows]
+    return [
+        Claimed(r.id, r.url, r.task, r.attempts, r.status, r.created_at, archive=r.archive)
+        for r in rows
+    ]
 
 
 async def claim_one(session: AsyncSession, message_id: str, *, lease: float) -> Claimed | None:
@@ -72,7 +81,9 @@ async def claim_one(session: AsyncSession, message_id: str, *, lease: float) -> 
     await session.commit()
     if row is None:
         return None
-    return Claimed(row.id, row.url, row.task, row.attempts, row.status, row.created_at, True)
+    return Claimed(
+        row.id, row.url, row.task, row.attempts, row.status, row.created_at, True, row.archive
+    )
 
 
 def next_state(claimed: Claimed, answer: Answer, policy: Policy) -> dict[str, Any]:
@@ -118,7 +129,7 @@ async def record(
     )
     await session.commit()
     if not getattr(result, "rowcount", 1):
-        log.warning("relay_attempt_superseded message=%s number=%s", claimed.id, claimed.number)
+        log.warning("relay_attempt_superseded", message_id=claimed.id, number=claimed.number)
     return attempt
 
 

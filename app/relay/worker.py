@@ -2,22 +2,31 @@
 
 import asyncio
 import contextlib
-import logging
+import json
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import backoff
+from app import backoff, tracing
+from app.archive.schemas import summary
 from app.config import Settings
+from app.errors import is_outage
+from app.fish.records import relay_body
+from app.log import get_logger
+from app.metrics import families
 from app.relay import sender, service
 from app.relay.models import RelayAttempt
 from app.tasks.schemas import TaskOut
 
-log = logging.getLogger("fishhook.relay")
+log = get_logger("fishhook.relay")
 
 # A claim outlives the longest attempt by this much before another process may retry it.
 LEASE_MARGIN = 30.0
+# A message's state after an attempt, as fishhook_relay_attempts_total's result label.
+_RESULTS = {"delivered": "delivered", "dead": "dead", "pending": "retry"}
+# Pauses before recording an attempt again when the database is briefly unavailable.
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0)
 # Sweeps in a row while the batch comes back full (a backlog), before yielding to the timer.
 MAX_ROUNDS = 10
 
@@ -78,33 +87,65 @@ class Relay:
 
     async def attempt(self, claimed: service.Claimed) -> RelayAttempt:
         settings = self._settings
-        # The task as it finished; the deliveries count is a read-time figure, not its state.
-        task = TaskOut.model_validate(claimed.task)
-        body = task.model_dump_json(exclude={"deliveries"}).encode()
+        body = _body(claimed, settings.public_url)
         started_at = datetime.now(UTC)
-        answer = await sender.send(
-            self._http,
-            claimed.url,
-            key=self._key,
-            message_id=claimed.id,
-            body=body,
-            seconds=settings.relay_timeout,
-            allow_private=settings.relay_allow_private,
-        )
-        async with self._sessionmaker() as session:
-            recorded = await service.record(
-                session, claimed, answer, self._policy(claimed, answer), started_at
-            )
+        attributes = {
+            "fishhook.task": claimed.task.get("id"),
+            "fishhook.task_id": claimed.task.get("task_id"),
+            "fishhook.relay.message": claimed.id,
+            "fishhook.relay.attempt": claimed.number,
+        }
+        with tracing.span("fishhook.relay_attempt", **attributes) as span:
+            if body is None:
+                # Recorded as one unsent attempt, and the message dead: nothing would be sent.
+                answer = sender.Answer(latency_ms=0, error=NOT_SENT)
+                policy = service.Policy(max_age=0, delay=0)
+            else:
+                answer = await sender.send(
+                    self._http,
+                    claimed.url,
+                    key=self._key,
+                    message_id=claimed.id,
+                    body=body,
+                    seconds=settings.relay_timeout,
+                    allow_private=settings.relay_allow_private,
+                )
+                policy = self._policy(claimed, answer)
+            recorded = await self._record(claimed, answer, policy, started_at)
+            result = _RESULTS.get(service.next_state(claimed, answer, policy)["status"], "retry")
+            span.set_attribute("fishhook.relay.result", result)
+            if answer.status_code is not None:
+                span.set_attribute("http.response.status_code", answer.status_code)
+        families.relay_attempts.labels(result).inc()
         log.info(
-            "relay_attempt message=%s task=%s number=%s status=%s latency_ms=%s error=%s",
-            claimed.id,
-            claimed.task.get("id"),
-            claimed.number,
-            answer.status_code,
-            answer.latency_ms,
-            answer.error,
+            "relay_attempt",
+            message_id=claimed.id,
+            task=claimed.task.get("id"),
+            number=claimed.number,
+            status=answer.status_code,
+            latency_ms=answer.latency_ms,
+            error=answer.error,
         )
         return recorded
+
+    async def _record(
+        self,
+        claimed: service.Claimed,
+        answer: sender.Answer,
+        policy: service.Policy,
+        started_at: datetime,
+    ) -> RelayAttempt:
+        """Record the attempt, retrying a moment of database trouble (a drained pool, say):
+        the webhook has gone out, and an attempt left unrecorded is sent again."""
+        for delay in (*RECORD_RETRIES, None):
+            try:
+                async with self._sessionmaker() as session:
+                    return await service.record(session, claimed, answer, policy, started_at)
+            except Exception as exc:
+                if delay is None or not is_outage(exc):
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _policy(self, claimed: service.Claimed, answer: sender.Answer) -> service.Policy:
         settings = self._settings
@@ -123,7 +164,7 @@ class Relay:
         left unrecorded, the message would be claimed again every lease, forever."""
         # The type only: an exception's text may quote the body, the URL or a secret.
         reason = type(error).__name__
-        log.error("relay_attempt_crashed message=%s error=%s", claimed.id, reason)
+        log.error("relay_attempt_crashed", message_id=claimed.id, error=reason)
         answer = sender.Answer(latency_ms=0, error=f"attempt crashed: {reason}")
         try:
             async with self._sessionmaker() as session:
@@ -132,9 +173,26 @@ class Relay:
                 )
         except Exception as exc:
             # The database is down, say: the lease runs out and a later sweep tries again.
-            log.error(
-                "relay_crash_not_recorded message=%s error=%s", claimed.id, type(exc).__name__
-            )
+            log.error("relay_crash_not_recorded", message_id=claimed.id, error=type(exc).__name__)
+
+
+NOT_SENT = (
+    "not sent: AceData never accepted this /fish job, so it would call back nothing "
+    "(the client had the refusal in its submit's answer)"
+)
+
+
+def _body(claimed: service.Claimed, public_url: str) -> bytes | None:
+    """The body for the task as it finished: the Task JSON, or for a task a drop-in client
+    submitted on /fish/*, the body AceData sent (app/fish/records.py)."""
+    if claimed.task.get("fish_api"):
+        shaped = relay_body(claimed.task)
+        return None if shaped is None else json.dumps(shaped).encode()
+    task = TaskOut.model_validate(claimed.task)
+    # AceData's audio_url stays in `output`; fishhook's own copy is added beside it.
+    task.archive = summary(claimed.archive, task_id=task.id, base=public_url)
+    # The deliveries count is a read-time figure, not the task's state.
+    return task.model_dump_json(exclude={"deliveries"}).encode()
 
 
 def relay_client(settings: Settings) -> httpx.AsyncClient:

@@ -35,8 +35,9 @@ async def list_jobs(state: StateDep) -> dict[str, Any]:
 
 
 @router.post("/reset")
-async def reset(state: StateDep) -> dict[str, Any]:
+async def reset(state: StateDep, request: Request) -> dict[str, Any]:
     state.reset()
+    request.app.state.media.reset()
     return {"ok": True}
 
 

@@ -12,12 +12,16 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from app.simulator import bodies
 from app.simulator.admin import get_state
 from app.simulator.admin import router as admin_router
 from app.simulator.jobs import JobRunner
 from app.simulator.kinds import SUBMITS
+from app.simulator.media import MediaState
+from app.simulator.media import router as media_router
+from app.simulator.models import list_models, read_model
 from app.simulator.rules import Respond, Rule
 from app.simulator.state import RecordedRequest, SimState
 from app.simulator.tasks import query_tasks
@@ -48,9 +52,22 @@ def create_simulator_app(
     app = FastAPI(title="AceData Fish API simulator", lifespan=lifespan)
     app.state.sim_state = state
     app.state.sim_token = token
+    app.state.media = MediaState()
     app.include_router(admin_router)
+    app.include_router(media_router)
     app.add_api_route("/fish/{name}", fish_endpoint, methods=["POST"])
+    app.add_api_route("/fish/model", fish_endpoint, methods=["GET"])
+    app.add_api_route("/fish/model/{model_id}", fish_endpoint, methods=["GET"])
+    # AceData routes by method and path: anything else is an API it does not have.
+    app.add_exception_handler(HTTPException, _no_api)
     return app
+
+
+async def _no_api(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code not in (404, 405):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    return JSONResponse(bodies.no_api(request.url.path), status_code=404)
 
 
 def run(host: str, port: int, token: str, delay: float) -> None:
@@ -63,10 +80,10 @@ def run(host: str, port: int, token: str, delay: float) -> None:
     )
 
 
-async def fish_endpoint(name: str, request: Request) -> Response:
+async def fish_endpoint(request: Request) -> Response:
     """Every /fish/* call: record it, apply the first matching rule, then answer."""
     state = get_state(request)
-    path = f"/fish/{name}"
+    path = request.url.path
     body = _decode(await request.body())
     authorization = request.headers.get("authorization")
     authorized = authorization is not None and _token_matches(authorization, request)
@@ -99,6 +116,11 @@ async def _answer(
         return JSONResponse(bodies.no_token(), status_code=400)
     if not authorized:
         return JSONResponse(bodies.invalid_token(), status_code=401)
+    if request.method == "GET":
+        model_id = request.path_params.get("model_id")
+        if model_id is None:
+            return list_models(get_state(request), dict(request.query_params))
+        return read_model(get_state(request), model_id)
     if path == "/fish/tasks":
         return query_tasks(get_state(request), body)
     kind = SUBMITS.get(path)
@@ -108,7 +130,9 @@ async def _answer(
     if invalid is not None:
         return invalid
     runner: JobRunner = request.app.state.sim_runner
-    return await runner.submit(kind, body, rule.callback if rule is not None else None)
+    # The generated files are served by the simulator itself (app/simulator/media.py).
+    media = f"{str(request.base_url).rstrip('/')}/media/"
+    return await runner.submit(kind, body, rule.callback if rule is not None else None, media)
 
 
 def _token_matches(authorization: str, request: Request) -> bool:

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-FISH_AUDIO_TASK_URL = "https://platform.r2.fish.audio/task/"
+# Where AceData's generated files live; the simulator serves its own under /media/.
+FISH_AUDIO_MEDIA_URL = "https://platform.r2.fish.audio/"
 DEFAULT_TEXT = "Dolphins navigate the ocean using echolocation."
 # One fixed author, as every voice a token clones belongs to the same account.
 AUTHOR_ID = "7ecad23df62a4174acd6a2a6cb5201ee"
@@ -22,8 +23,8 @@ def fish_id() -> str:
     return uuid.uuid4().hex
 
 
-def audio_url() -> str:
-    return f"{FISH_AUDIO_TASK_URL}{fish_id()}.mp3"
+def audio_url(media: str = FISH_AUDIO_MEDIA_URL) -> str:
+    return f"{media}task/{fish_id()}.mp3"
 
 
 def iso_utc(ts: float, timespec: str = "milliseconds") -> str:
@@ -83,16 +84,16 @@ def voice_result(task_id: str, trace_id: str, request: dict[str, Any]) -> dict[s
     }
 
 
-def tts_result(task_id: str) -> dict[str, Any]:
-    return {"task_id": task_id, "audio_url": audio_url()}
+def tts_result(task_id: str, media: str = FISH_AUDIO_MEDIA_URL) -> dict[str, Any]:
+    return {"task_id": task_id, "audio_url": audio_url(media)}
 
 
-def audios_result(task_id: str, trace_id: str) -> dict[str, Any]:
+def audios_result(task_id: str, trace_id: str, media: str = FISH_AUDIO_MEDIA_URL) -> dict[str, Any]:
     return {
         "success": True,
         "task_id": task_id,
         "trace_id": trace_id,
-        "data": [{"audio_url": audio_url()}],
+        "data": [{"audio_url": audio_url(media)}],
     }
 
 

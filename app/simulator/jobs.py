@@ -26,9 +26,14 @@ class JobRunner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(
-        self, kind: SubmitKind, body: dict[str, Any], script: CallbackScript | None
+        self,
+        kind: SubmitKind,
+        body: dict[str, Any],
+        script: CallbackScript | None,
+        media: str = bodies.FISH_AUDIO_MEDIA_URL,
     ) -> JSONResponse:
-        """Create the job; answer at once and call back later, or wait and answer the result."""
+        """Create the job; answer at once and call back later (with `async`, just finish
+        later), or wait and answer the result."""
         script = script or NORMAL
         now = time.time()
         job = Job(
@@ -43,13 +48,16 @@ class JobRunner:
         delay = self._callback_delay if script.delay is None else script.delay
         callback_url = body.get("callback_url")
         if isinstance(callback_url, str) and callback_url:
-            self._spawn(self._call_back(job, kind, script, delay, callback_url))
+            self._spawn(self._call_back(job, kind, script, delay, callback_url, media))
+            return JSONResponse(kind.accepted(job))
+        if body.get("async") is True:
+            self._spawn(self._call_back(job, kind, script, delay, None, media))
             return JSONResponse(kind.accepted(job))
         await asyncio.sleep(delay)
         if script.mode == "never":
             return JSONResponse(bodies.timeout(), status_code=504)
-        result = self._outcome(job, kind, script)
-        job.finish(result, time.time())
+        result = self._outcome(job, kind, script, media)
+        self._finish(job, result)
         answer = {**result}
         answer.setdefault("trace_id", job.trace_id)
         return JSONResponse(answer, status_code=400 if script.mode == "failure" else 200)
@@ -66,25 +74,37 @@ class JobRunner:
         task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    def _outcome(job: Job, kind: SubmitKind, script: CallbackScript) -> dict[str, Any]:
+    def _outcome(job: Job, kind: SubmitKind, script: CallbackScript, media: str) -> dict[str, Any]:
         if script.body is not None:
             body = {**script.body}
             body.setdefault("task_id", job.id)
             return body
         if script.mode == "failure":
             return kind.failure(job)
-        return kind.success(job)
+        return kind.success(job, media)
+
+    def _finish(self, job: Job, result: dict[str, Any]) -> None:
+        job.finish(result, time.time())
+        self._state.remember_model(result)
 
     async def _call_back(
-        self, job: Job, kind: SubmitKind, script: CallbackScript, delay: float, url: str
+        self,
+        job: Job,
+        kind: SubmitKind,
+        script: CallbackScript,
+        delay: float,
+        url: str | None,
+        media: str,
     ) -> None:
+        """Finish the job after `delay`, then POST its callback to `url` (None: `async`
+        without a callback_url, where the result is only retrievable from /fish/tasks)."""
         await asyncio.sleep(delay)
         if script.mode == "never":
             return
-        body = self._outcome(job, kind, script)
+        body = self._outcome(job, kind, script, media)
         # Finished before the POST: a lost callback is still recoverable through /fish/tasks.
-        job.finish(body, time.time())
-        if script.mode == "lost":
+        self._finish(job, body)
+        if script.mode == "lost" or url is None:
             return
         for _ in range(script.copies if script.mode == "duplicate" else 1):
             await self._post(job.id, url, body)

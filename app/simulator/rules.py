@@ -4,8 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SUBMIT_PATHS = ("/fish/voices", "/fish/tts", "/fish/audios")
-Endpoint = Literal["/fish/voices", "/fish/tts", "/fish/audios", "/fish/tasks", "*"]
+SUBMIT_PATHS = ("/fish/voices", "/fish/tts", "/fish/audios", "/fish/model")
+Endpoint = Literal["/fish/voices", "/fish/tts", "/fish/audios", "/fish/model", "/fish/tasks", "*"]
 CallbackMode = Literal["normal", "lost", "duplicate", "failure", "never"]
 
 

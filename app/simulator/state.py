@@ -70,6 +70,13 @@ class SimState:
     requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=MAX_RECORDS))
     callbacks: deque[CallbackAttempt] = field(default_factory=lambda: deque(maxlen=MAX_RECORDS))
     rules: list[Rule] = field(default_factory=list)
+    # Voice models created (/fish/model) or cloned (/fish/voices), by their Fish id.
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def remember_model(self, result: dict[str, Any]) -> None:
+        data = result.get("data")
+        if result.get("success") is True and isinstance(data, dict) and "_id" in data:
+            self.models[str(data["_id"])] = data
 
     def take_rule(self, path: str) -> Rule | None:
         """The first rule for `path` with uses left, with one use spent."""
@@ -85,3 +92,4 @@ class SimState:
         self.requests.clear()
         self.callbacks.clear()
         self.rules.clear()
+        self.models.clear()

@@ -6,7 +6,8 @@ from fastapi.responses import JSONResponse
 
 from app.simulator import bodies
 
-TTS_FORMATS = ("pcm", "mp3")
+TTS_FORMATS = ("mp3", "wav", "pcm")
+TTS_LATENCIES = ("normal", "balanced")
 TTS_MODELS = ("s1", "s2-pro", "s2.1-pro")
 
 
@@ -65,8 +66,19 @@ def check_tts(body: Any, model: str | None) -> JSONResponse | None:
             errors.append(_string_type("text", body["text"]))
         if "format" in body and body["format"] not in TTS_FORMATS:
             errors.append(bodies.literal_error("format", TTS_FORMATS, body["format"]))
+        if "latency" in body and body["latency"] not in TTS_LATENCIES:
+            errors.append(bodies.literal_error("latency", TTS_LATENCIES, body["latency"]))
         if not _optional_string(body, "callback_url"):
             errors.append(_string_type("callback_url", body["callback_url"]))
+        if "async" in body and not isinstance(body["async"], bool):
+            errors.append(
+                {
+                    "type": "bool_type",
+                    "loc": ["async"],
+                    "msg": "Input should be a valid boolean",
+                    "input": body["async"],
+                }
+            )
     if errors:
         return JSONResponse(bodies.tts_validation(errors), status_code=400)
     return None

@@ -16,6 +16,7 @@ class Task(Base):
         CheckConstraint(one_of("kind", TaskKind), name="kind"),
         CheckConstraint(one_of("status", TaskStatus), name="status"),
         Index(None, "status", "id"),
+        Index(None, "trace_id"),  # the inspector finds a task by AceData's trace_id
         # Reconciliation's claim: only open tasks are indexed, so the index stays small.
         Index(
             None,
@@ -35,6 +36,9 @@ class Task(Base):
     error: Mapped[dict[str, Any] | None]
     trace_id: Mapped[str | None] = mapped_column(Text)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # The AceData endpoint a drop-in client called on /fish/* (tts, voices, audios, model):
+    # its webhook then gets AceData's own callback body, not the Task. Null for /v1 tasks.
+    fish_api: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
@@ -46,3 +50,5 @@ class Task(Base):
     checks: Mapped[int] = mapped_column(server_default=text("0"))
     # How many deliveries name this task; loaded only by reads that ask (tasks.service).
     deliveries: Mapped[int | None] = query_expression()
+    # The task's archived files (app/archive); loaded only by reads that ask.
+    archive: Mapped[list[dict[str, Any]] | None] = query_expression()

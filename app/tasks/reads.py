@@ -15,6 +15,7 @@ import logging
 
 import asyncpg
 
+from app.archive.service import files_sql
 from app.config import asyncpg_url
 from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from app.errors import NotFound, database_unavailable, is_outage
@@ -23,14 +24,17 @@ from app.tasks.schemas import TaskOut
 
 log = logging.getLogger("fishhook.tasks")
 
-# The columns of TaskOut, and the count tasks.service adds (deliveries naming the task).
-_BY_ID_OR_TASK_ID = """
+# The columns of TaskOut, and what tasks.service adds: the deliveries naming the task, and
+# its archived files.
+# S608: no input in it, only columns and a subquery of our own.
+_BY_ID_OR_TASK_ID = f"""
 SELECT t.id, t.task_id, t.kind, t.status, t.input, t.output, t.result, t.error, t.trace_id,
        t.created_at, t.updated_at, t.finished_at,
-       (SELECT count(*) FROM deliveries d WHERE d.task_ref = t.id) AS deliveries
+       (SELECT count(*) FROM deliveries d WHERE d.task_ref = t.id) AS deliveries,
+       {files_sql("t.id")} AS archive
 FROM tasks t
 WHERE t.id = $1 OR t.task_id = $1
-"""
+"""  # noqa: S608
 # What a dropped connection raises: it is worth one more try on a fresh one.
 _STALE = (
     asyncpg.InterfaceError,  # "connection is closed"
@@ -55,7 +59,7 @@ async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
 class Reads:
     """The read pool, opened lazily: no connection is made until the first read."""
 
-    def __init__(self, url: str, size: int, timeout: float) -> None:
+    def __init__(self, url: str, size: int, timeout: float, public_url: str) -> None:
         self._pool = asyncpg.create_pool(
             asyncpg_url(url, dsn=True),
             min_size=0,
@@ -67,6 +71,7 @@ class Reads:
             server_settings={"application_name": APPLICATION_NAME},
         )
         self._timeout = timeout
+        self._context = {"public_url": public_url}
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -93,7 +98,7 @@ class Reads:
             row = await self._fetchrow(_BY_ID_OR_TASK_ID, id_or_task_id, retried=True)
         if row is None:
             raise NotFound(f"no task {id_or_task_id!r}", code="task_not_found")
-        return TaskOut.model_validate(dict(row))
+        return TaskOut.model_validate(dict(row), context=self._context)
 
     async def _fetchrow(
         self, query: str, *args: object, retried: bool = False

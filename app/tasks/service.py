@@ -1,6 +1,5 @@
 """Submitting jobs to AceData and reading tasks back."""
 
-import logging
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select, update
@@ -9,9 +8,10 @@ from sqlalchemy.orm import with_expression
 
 from app import pagination
 from app import url_safety as safety
-from app.acedata.client import TTS, VOICES, AceDataClient
+from app.acedata.client import AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
+from app.archive.service import with_files
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
@@ -19,14 +19,14 @@ from app.config import Settings
 from app.errors import NotFound, Unprocessable
 from app.idempotency import service as idempotency
 from app.ids import new_id
+from app.log import get_logger
 from app.pagination import NUL
 from app.tasks.models import Task
-from app.tasks.schemas import SpeechRequest, VoiceRequest
+from app.tasks.schemas import SubmitRequest
 from app.vocabulary import TaskKind, TaskStatus
 
-log = logging.getLogger("fishhook.tasks")
+log = get_logger("fishhook.tasks")
 
-KIND_PATHS = {TaskKind.VOICE: VOICES, TaskKind.SPEECH: TTS}
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
@@ -36,20 +36,22 @@ async def submit(
     acedata: AceDataClient,
     *,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     settings: Settings,
     callback_secret: bytes,
     idempotency_key: str | None = None,
+    fish_api: str | None = None,
 ) -> tuple[Task, bool]:
     """Store the task, then ask AceData; the task is committed before AceData is called,
     so a callback that beats AceData's answer still finds it.
 
     Returns the task and whether the answer is a replay: True when an earlier request with
-    the same Idempotency-Key created the task and this one created nothing."""
+    the same Idempotency-Key created the task and this one created nothing. `fish_api`: the
+    /fish endpoint a drop-in client called (app/fish), so its webhook gets AceData's body."""
     acedata.require_token()
     webhook = await _checked_webhook(request, allow_private=settings.relay_allow_private)
     ref, replayed = await _claim_task(
-        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl
+        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl, fish_api
     )
     if replayed:
         return await get(session, ref), True
@@ -62,9 +64,7 @@ async def submit(
     return await _apply_answer(session, ref, answer, settings.reconcile_after), False
 
 
-async def _checked_webhook(
-    request: VoiceRequest | SpeechRequest, *, allow_private: bool
-) -> str | None:
+async def _checked_webhook(request: SubmitRequest, *, allow_private: bool) -> str | None:
     """The request's callback_url, refused (422) if it points somewhere relays may not go."""
     webhook = str(request.callback_url) if request.callback_url else None
     if webhook is not None:
@@ -78,10 +78,11 @@ async def _checked_webhook(
 async def _claim_task(
     session: AsyncSession,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     webhook: str | None,
     idempotency_key: str | None,
     idempotency_ttl: float,
+    fish_api: str | None = None,
 ) -> tuple[str, bool]:
     """Commit a new pending task; returns its id and False. If the Idempotency-Key was
     already used, nothing is created: returns the id of the task it created, and True."""
@@ -94,7 +95,14 @@ async def _claim_task(
             await session.rollback()
             return claim.task_ref, True
     session.add(
-        Task(id=ref, kind=kind, status=TaskStatus.PENDING, input=task_input, webhook_url=webhook)
+        Task(
+            id=ref,
+            kind=kind,
+            status=TaskStatus.PENDING,
+            input=task_input,
+            webhook_url=webhook,
+            fish_api=fish_api,
+        )
     )
     await session.commit()
     return ref, False
@@ -104,7 +112,7 @@ async def _call_acedata(
     session: AsyncSession,
     acedata: AceDataClient,
     kind: TaskKind,
-    request: VoiceRequest | SpeechRequest,
+    request: SubmitRequest,
     ref: str,
     callback_url: str,
     idempotency_key: str | None,
@@ -115,7 +123,7 @@ async def _call_acedata(
     body, headers = request.upstream()
     body["callback_url"] = callback_url
     try:
-        answer = await acedata.post(KIND_PATHS[kind], body, headers)
+        answer = await acedata.post(request.upstream_path, body, headers)
         task_id = answer.get("task_id")
         if not isinstance(task_id, str) or not task_id:
             raise UpstreamError(
@@ -134,7 +142,7 @@ async def _call_acedata(
         release = idempotency_key if retryable else None
         await _fail(session, ref, error.task_error(), release_key=release)
         raise
-    log.info("task_submitted id=%s kind=%s task_id=%s", ref, kind, task_id)
+    log.info("task_submitted", task=ref, kind=kind, task_id=task_id)
     return answer
 
 
@@ -218,7 +226,7 @@ def _with_delivery_count() -> Any:
 _BY_ID_OR_TASK_ID = (
     select(Task)
     .where(or_(Task.id == bindparam("ref"), Task.task_id == bindparam("ref")))
-    .options(_with_delivery_count())
+    .options(_with_delivery_count(), with_files())
     .execution_options(populate_existing=True)
 )
 
@@ -243,7 +251,7 @@ async def page(
     cursor: str | None,
 ) -> tuple[list[Task], str | None]:
     """Newest first (see app/pagination.py)."""
-    query = select(Task).options(_with_delivery_count())
+    query = select(Task).options(_with_delivery_count(), with_files())
     if status:
         query = query.where(Task.status == status)
     if kind:

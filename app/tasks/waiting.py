@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import asyncpg_url
 from app.db import CONNECT_TIMEOUT
+from app.tasks import service
+from app.tasks.models import Task
 from app.tasks.reads import Reads
 from app.tasks.schemas import TaskOut
 from app.vocabulary import TERMINAL_STATUSES
@@ -22,6 +25,10 @@ log = logging.getLogger("fishhook.waiting")
 
 CHANNEL = "fishhook_tasks"  # "<id> <task_id>" of every task that finishes
 RELAY_CHANNEL = "fishhook_relay"  # a relay message was written (migration 0005)
+# What changed, for the inspector's live pages: "deliveries", "tasks" or "relay" (migration
+# 0006); "all" is sent to watchers when the connection comes back, since notifications
+# sent while it was down are lost.
+EVENTS_CHANNEL = "fishhook_events"
 MAX_WAIT = 60.0
 
 
@@ -31,6 +38,7 @@ class Waiters:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._conn: asyncpg.Connection | None = None
         self._subscribers: list[Callable[[], None]] = []
+        self._watchers: list[Callable[[str], None]] = []
 
     @property
     def listening(self) -> bool:
@@ -43,13 +51,20 @@ class Waiters:
         conn = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT)
         await conn.add_listener(CHANNEL, self._notified)
         await conn.add_listener(RELAY_CHANNEL, self._relay_notified)
+        await conn.add_listener(EVENTS_CHANNEL, self._changed)
         self._conn = conn
         # Notifications sent while no connection listened are lost: let every waiter re-read.
         self._wake_all()
+        for watcher in self._watchers:
+            watcher("all")
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever a relay message is written (the relay loop wakes on it)."""
         self._subscribers.append(callback)
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(what)` on every change notification (the inspector's live pages)."""
+        self._watchers.append(callback)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -61,6 +76,10 @@ class Waiters:
     def _relay_notified(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         for callback in self._subscribers:
             callback()
+
+    def _changed(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for watcher in self._watchers:
+            watcher(str(payload))
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         for key in str(payload).split():
@@ -89,7 +108,7 @@ class Waiters:
         return sum(len(events) for events in self._waiters.values())
 
 
-async def wait_for(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
+async def wait_for_read(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
     """Task `key` once it is finished, or as it stands after `seconds`. Each read takes a
     connection of the read pool only for its statement."""
     loop = asyncio.get_running_loop()
@@ -107,4 +126,28 @@ async def wait_for(reads: Reads, waiters: Waiters, key: str, seconds: float) -> 
             task = await reads.task(key)
             if loop.time() >= deadline:
                 break
+    return task
+
+
+async def wait_for(session: AsyncSession, waiters: Waiters, key: str, seconds: float) -> Task:
+    """Task `key` once it is finished, or as it stands after `seconds`, read with `session`
+    (the AceData-compatible /fish routes; GET /v1/tasks/{id} uses wait_for_read)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(seconds, MAX_WAIT)
+    # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
+    with waiters.watch(key) as woke:
+        task = await service.get(session, key)
+        while task.status not in TERMINAL_STATUSES:
+            # Hand the pool connection back before waiting.
+            await session.close()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woke.wait(), remaining)
+            woke.clear()
+            task = await service.get(session, key)
+            if loop.time() >= deadline:
+                break
+    await session.close()
     return task

@@ -49,7 +49,11 @@ async def test_speech_goes_from_submit_to_succeeded_with_audio_url(api, sim):
     assert answer.status_code == 202
     done = await wait_finished(api, answer.json()["id"])
     assert done["status"] == "succeeded"
-    assert done["output"]["audio_url"].startswith("https://platform.r2.fish.audio/task/")
+    audio_url = done["output"]["audio_url"]
+    assert audio_url.startswith(f"{str(sim.base_url).rstrip('/')}/media/task/")
+    audio = await sim.get(audio_url)  # the simulator serves real audio at the URL it gave
+    assert audio.headers["content-type"] == "audio/wav"
+    assert audio.content.startswith(b"RIFF") and audio.content[8:12] == b"WAVE"
     [sent] = (await sim.get("/_sim/requests")).json()["items"]
     assert sent["path"] == "/fish/tts"
     assert sent["headers"]["model"] == "s1"

@@ -1,85 +1,150 @@
-"""GET /metrics: Prometheus text that parses, counts that follow the data, no secrets."""
+"""GET /metrics: Prometheus text that parses, rates by route template, counts that follow
+the data, no secrets, and answers while the database is down or the pool is drained."""
 
+import asyncio
 import copy
 import dataclasses
-import re
 import time
 
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.ids import first_id_at, new_id
-from app.metrics.exposition import gauge
+from app.metrics import snapshot
 from app.metrics.service import version
 from tests.support.api import callback_path, post_callback, submit
 from tests.support.fixtures import fixture
 from tests.support.settings import ACEDATA_TOKEN, CALLBACK_SECRET
 
-NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
-SAMPLE = re.compile(rf"^({NAME})(?:\{{((?:{PAIR},?)*)\}})? (-?[0-9.e+]+|NaN|[+-]Inf)$")
-
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+# DESIGN.md section 8: what every dashboard may rely on.
+CONTRACT = (
+    "fishhook_http_requests_total",
+    "fishhook_http_request_duration_seconds_bucket",
+    "fishhook_callbacks_total",
+    "fishhook_relay_attempts_total",
+    "fishhook_relay_backlog",
+    "fishhook_tasks_open_oldest_age_seconds",
+    "process_cpu_seconds_total",
+    "process_resident_memory_bytes",
+)
 
 
 def parse(exposition: str) -> Samples:
+    """Parsed by prometheus-client's own parser: a line it cannot read fails the test."""
     samples: Samples = {}
-    typed: set[str] = set()
-    for line in exposition.splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-            continue
-        if line.startswith("# HELP "):
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not a sample line: {line!r}"
-        name, labels, value = match.groups()
-        assert name in typed, f"{name} has no # TYPE line"
-        samples[(name, frozenset(LABEL.findall(labels or "")))] = float(value)
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
     return samples
 
 
 async def scrape(client) -> Samples:
     answer = await client.get("/metrics")
     assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert answer.headers["content-type"].startswith("text/plain; version=")
     return parse(answer.text)
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples[(name, frozenset(labels.items()))]
+    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-async def test_metrics_parse_and_cover_every_status_and_process_gauge(client):
+def names(samples: Samples) -> set[str]:
+    return {name for name, _ in samples}
+
+
+async def test_metrics_parse_and_carry_every_contracted_family(app, client):
+    assert (await client.get("/healthz")).status_code == 200
+    assert await snapshot.refresh(app.state.runtime.reader)
     samples = await scrape(client)
 
+    assert set(CONTRACT) <= names(samples)
     for status in ("pending", "submitted", "succeeded", "failed", "expired"):
-        assert value(samples, "fishhook_tasks_24h", status=status) == 0
-    assert value(samples, "fishhook_deliveries_24h", outcome="applied") == 0
-    assert value(samples, "fishhook_relay_messages", status="pending") == 0
-    assert value(samples, "fishhook_table_rows_estimate", table="deliveries") >= 0
-    assert value(samples, "fishhook_intake_waiting") == 0
-    assert value(samples, "fishhook_long_polls") == 0
-    assert value(samples, "fishhook_db_pool_checked_out") >= 0
+        assert ("fishhook_tasks_24h", frozenset({("status", status)})) in samples
+    for result in ("delivered", "retry", "dead"):
+        assert ("fishhook_relay_attempts_total", frozenset({("result", result)})) in samples
+    assert value(samples, "fishhook_database_up") == 1
     assert value(samples, "fishhook_db_pool_size") > 0
     assert value(samples, "fishhook_info", version=version()) == 1
 
 
-async def test_counts_follow_a_submit_and_its_callback(client):
+async def test_rates_and_counts_follow_a_submit_and_its_callback(app, client):
     before = await scrape(client)
     task = await submit(client)
+    await client.get(f"/v1/tasks/{task['id']}")
+    await snapshot.refresh(app.state.runtime.reader)
     submitted = await scrape(client)
     body = copy.deepcopy(fixture("voices_callback_success"))
     body["task_id"] = task["task_id"]
     assert (await post_callback(client, task["id"], body)).status_code == 200
+    await snapshot.refresh(app.state.runtime.reader)
     after = await scrape(client)
 
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("fishhook_http_requests_total", method="POST", route="/v1/voices", status="202")
+    assert (
+        grew(
+            "fishhook_http_requests_total", method="GET", route="/v1/tasks/{task_ref}", status="200"
+        )
+        == 1
+    )
+    assert grew("fishhook_http_request_duration_seconds_count", route="/callbacks") == 1
+    assert grew("fishhook_callbacks_total", outcome="applied") == 1
+    assert (
+        grew("fishhook_acedata_requests_total", endpoint="/fish/voices", status="2xx", code="") == 1
+    )
     assert value(submitted, "fishhook_tasks_24h", status="submitted") == 1
+    assert value(submitted, "fishhook_tasks_open_oldest_age_seconds") >= 0
     assert value(after, "fishhook_tasks_24h", status="submitted") == 0
     assert value(after, "fishhook_tasks_24h", status="succeeded") == 1
-    applied = value(after, "fishhook_deliveries_24h", outcome="applied")
-    assert applied == value(before, "fishhook_deliveries_24h", outcome="applied") + 1
+
+
+async def test_labels_are_route_templates_never_raw_paths(client):
+    await client.get("/v1/tasks/tsk_does_not_exist_42")
+    await client.get("/no/such/page/7")
+    text = (await client.get("/metrics")).text
+
+    assert "tsk_does_not_exist_42" not in text
+    assert "/no/such/page" not in text
+    samples = parse(text)
+    assert (
+        value(
+            samples, "fishhook_http_requests_total", method="GET", route="unmatched", status="404"
+        )
+        >= 1
+    )
+
+
+async def test_acedata_errors_are_counted_by_code(client, acedata):
+    before = await scrape(client)
+    acedata.answer("/fish/voices", 403, {"error": {"code": "used_up", "message": "balance"}})
+    answer = await client.post("/v1/voices", json={"voice_url": "https://cdn.example.com/a.mp3"})
+    assert answer.status_code >= 400
+    after = await scrape(client)
+    labels = {"endpoint": "/fish/voices", "status": "403", "code": "used_up"}
+    assert (
+        value(after, "fishhook_acedata_requests_total", **labels)
+        - value(before, "fishhook_acedata_requests_total", **labels)
+        == 1
+    )
+
+
+async def test_unauthenticated_callbacks_are_counted(client):
+    before = await scrape(client)
+    answer = await client.post("/callbacks?task=tsk_x&token=wrong", json={"task_id": "x"})
+    assert answer.status_code == 401
+    after = await scrape(client)
+    name = "fishhook_callbacks_total"
+    assert (
+        value(after, name, outcome="unauthenticated")
+        - value(before, name, outcome="unauthenticated")
+        == 1
+    )
 
 
 async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings):
@@ -89,6 +154,7 @@ async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings)
     token = callback_path(task["id"]).split("token=")[1]
     await post_callback(client, task["id"], {"task_id": task["task_id"], "audio_url": "x"})
     client.headers.pop("authorization")
+    await snapshot.refresh(app.state.runtime.reader)
 
     answer = await client.get("/metrics")
     assert answer.status_code == 200
@@ -98,27 +164,34 @@ async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings)
     assert task["task_id"] not in answer.text
 
 
-async def test_database_outage_answers_503_problem(app, client):
+async def test_database_outage_still_answers_with_the_last_figures(app, client):
     working = app.state.runtime
+    assert await snapshot.refresh(working.reader)
+    await submit(client)
+    assert await snapshot.refresh(working.reader)
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
-    app.state.runtime = dataclasses.replace(working, sessionmaker=async_sessionmaker(unreachable))
+    down = async_sessionmaker(unreachable)
+    app.state.runtime = dataclasses.replace(working, sessionmaker=down, reader=down)
     try:
-        answer = await client.get("/metrics")
+        assert not await snapshot.refresh(app.state.runtime.reader)
+        samples = await scrape(client)
     finally:
         app.state.runtime = working
         await unreachable.dispose()
-    assert answer.status_code == 503
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["code"] == "database_unavailable"
+    assert value(samples, "fishhook_database_up") == 0
+    assert value(samples, "fishhook_tasks_24h", status="submitted") == 1  # the last figure
+
+
+async def test_a_drained_pool_does_not_block_a_scrape(serve):
+    async with serve(db_pool_size=1, db_pool_timeout=0.5) as (app, client):
+        engine = app.state.runtime.engine
+        async with engine.connect():  # the only pooled connection
+            answer = await asyncio.wait_for(client.get("/metrics"), 5)
+        assert answer.status_code == 200
+        assert value(parse(answer.text), "fishhook_db_pool_checked_out") >= 1
 
 
 def test_first_id_at_bounds_ids_by_creation_time():
     boundary = first_id_at("tsk", time.time() - 1)
     assert new_id("tsk") > boundary
     assert first_id_at("tsk", time.time() + 1) > new_id("tsk")
-
-
-def test_label_values_are_escaped():
-    lines = gauge("fishhook_x", "help\\n", [({"v": 'a"b\\c\nd'}, 1.5)])
-    assert lines[-1] == 'fishhook_x{v="a\\"b\\\\c\\nd"} 1.5'
-    assert parse("\n".join(lines)) == {("fishhook_x", frozenset({("v", 'a\\"b\\\\c\\nd')})): 1.5}

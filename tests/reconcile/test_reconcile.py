@@ -148,13 +148,14 @@ async def make_due(app) -> None:
         await session.commit()
 
 
-async def test_lookups_are_batches_of_50_at_most_one_a_second(app, client, acedata):
-    refs = await insert_submitted(app, 120)
-    for task_id in refs:
-        acedata.records[task_id] = finished_record(task_id, fixture("voices_callback_success"))
-    await make_due(app)
-    for ref in list(refs.values())[-1:]:
-        await wait_for(client, ref, "succeeded")
+async def test_lookups_are_batches_of_50_at_most_one_a_second(serve, acedata):
+    async with serve(reconcile_pace=1.0) as (app, client):
+        refs = await insert_submitted(app, 120)
+        for task_id in refs:
+            acedata.records[task_id] = finished_record(task_id, fixture("voices_callback_success"))
+        await make_due(app)
+        for ref in list(refs.values())[-1:]:
+            await wait_for(client, ref, "succeeded")
     calls = [r for r in acedata.requests if r.url.path == "/fish/tasks"]
     sizes = [len(json.loads(r.content)["ids"]) for r in calls]
     assert sizes == [50, 50, 20]

@@ -25,3 +25,28 @@ async def test_a_crashing_attempt_is_recorded_as_failed_and_ends_dead(
     listing = (await client.get(f"/v1/tasks/{task['id']}/relays")).text
     assert "might quote a secret" not in listing
     assert receiver.received == []
+
+
+async def test_a_delivered_attempt_the_database_cannot_record_at_once_is_not_sent_again(
+    app, client, receiver, monkeypatch
+):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from app.relay import service, worker
+
+    real_record = service.record
+    failures = [PoolTimeout("QueuePool limit reached"), PoolTimeout("QueuePool limit reached")]
+
+    async def flaky_record(*args: object, **kwargs: object):
+        if failures:
+            raise failures.pop(0)
+        return await real_record(*args, **kwargs)
+
+    monkeypatch.setattr(service, "record", flaky_record)
+    monkeypatch.setattr(worker, "RECORD_RETRIES", (0.01, 0.01, 0.01))
+    task = await finished_task(client, receiver)
+
+    [message] = await relays_when(client, task["id"], settled)
+    assert message["status"] == "delivered"
+    assert [a["status_code"] for a in message["attempts"]] == [200]
+    assert len(receiver.received) == 1  # sent once, recorded on the third try

@@ -16,6 +16,10 @@ async def empty_tables(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts")
+            text(
+                "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
+                " pacers,"
+                " archive_files"
+            )
         )
     await engine.dispose()

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +72,8 @@ class Service:
             "FISHHOOK_PUBLIC_URL": self.url,
             "FISHHOOK_WORKERS": "1",
             "FISHHOOK_LOG_LEVEL": "warning",
+            # Local state (the audio archive) in a directory of its own, not the working tree.
+            "FISHHOOK_DATA_DIR": tempfile.mkdtemp(prefix="fishhook-e2e-"),
             **{f"FISHHOOK_{k.upper()}": v for k, v in settings.items()},
         }
         self.proc: subprocess.Popen[bytes] | None = None

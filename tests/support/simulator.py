@@ -13,7 +13,8 @@ HOOK = "http://receiver.test/hook?token=abc"
 FAILING_HOOK = "http://receiver.test/fail"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 FISH_ID = re.compile(r"^[0-9a-f]{32}$")
-AUDIO_URL = re.compile(r"^https://platform\.r2\.fish\.audio/task/[0-9a-f]{32}\.mp3$")
+# The simulator serves the files it generates itself (app/simulator/media.py).
+AUDIO_URL = re.compile(r"^http://sim\.test/media/task/[0-9a-f]{32}\.mp3$")
 
 
 @dataclass

@@ -63,7 +63,7 @@ async def test_speech_submit_sends_model_as_header_not_body(client, acedata):
         ("/v1/speech", {**SPEECH, "speed": 2}),
         ("/v1/voices", {"title": "no voice_url"}),
         ("/v1/speech", {"text": ""}),
-        ("/v1/speech", {**SPEECH, "format": "wav"}),
+        ("/v1/speech", {**SPEECH, "format": "ogg"}),
         ("/v1/voices", {"voice_url": "not a url"}),
     ],
 )

@@ -1,1 +1,0 @@
-"""GET /: a server-rendered page of recent tasks and deliveries, for people."""

@@ -1,0 +1,1 @@
+"""The inspector: the web UI for people (section 4 of DESIGN.md)."""

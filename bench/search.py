@@ -1,0 +1,168 @@
+"""The inspector's search at scale: deliveries found by a word in their bodies or by an id,
+over N (1,000,000) stored deliveries, through the very query the page runs.
+
+    .venv/bin/python -m bench.search [--rows 1000000] [--database-url postgresql://...]
+
+Makes a scratch database on BENCH_DATABASE_URL's server (else FISHHOOK_TEST_DATABASE_URL's),
+migrated to head, fills it with callback-shaped bodies (AceData's tts and voice shapes with
+random ids, and words of known frequency), then times each search (median and p95 of
+repeated runs, first page of 50, as the page asks) and prints the plans' first lines.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import os
+import secrets
+import statistics
+import time
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from app.inspector import service
+from app.migrate import upgrade
+from tests.support.database import run_admin as _admin
+
+# One body in 100,000 says "quokka", one in 100 "zebra"; every one has "audio_url" or "voice".
+_FILL = text(
+    """
+    INSERT INTO deliveries (id, received_at, source, remote_addr, method, query, headers, body,
+                            body_size, task_id, task_ref, outcome)
+    SELECT 'dlv_' || lpad(upper(to_hex(i)), 26, '0'),
+           now() - make_interval(secs => (:end - i) * 2.5),
+           'callback', '203.0.113.' || (i % 250), 'POST',
+           'task=tsk_' || lpad(to_hex(i), 26, '0') || '&token=%5Bredacted%5D',
+           '{"content-type": "application/json", "user-agent": "AceDataCloud-Callback/1.0"}',
+           convert_to(CASE WHEN i % 3 = 0 THEN
+             '{"success": true, "task_id": "' || md5(i::text)::uuid || '", "trace_id": "'
+             || md5('t' || i)::uuid || '", "data": {"_id": "' || md5('v' || i) || '", "title": "'
+             || (ARRAY['Narrator', 'Announcer', 'Storyteller', 'Coach', 'Guide'])[1 + i % 5]
+             || CASE WHEN i % 100000 = 7 THEN ' quokka' ELSE '' END
+             || CASE WHEN i % 100000 = 9 THEN ' okapi' ELSE '' END
+             || CASE WHEN i % 100 = 1 THEN ' zebra' ELSE '' END
+             || '", "state": "trained", "visibility": "private", "languages": ["en"]}}'
+           ELSE
+             '{"task_id": "' || md5(i::text)::uuid || '", "audio_url": "https://platform.r2.'
+             || 'fish.audio/task/' || md5('a' || i) || '.mp3", "note": "'
+             || (ARRAY['order shipped', 'table confirmed', 'weather today', 'welcome aboard'])[1 + i % 4]
+             || CASE WHEN i % 100000 = 8 THEN ' quokka' ELSE '' END
+             || CASE WHEN i % 100 = 2 THEN ' zebra' ELSE '' END || '"}'
+           END, 'UTF8'),
+           200, md5(i::text)::uuid::text, 'tsk_' || lpad(to_hex(i), 26, '0'), 'applied'
+    FROM generate_series(:start, :end - 1) AS i
+    """
+)
+
+
+async def fill(url: str, rows: int) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP INDEX IF EXISTS ix_deliveries_body_trgm"))
+    step = 100_000
+    for start in range(0, rows, step):
+        async with engine.begin() as conn:
+            await conn.execute(_FILL, {"start": start, "end": min(start + step, rows)})
+        print(f"  {min(start + step, rows):>9,} rows", flush=True)
+    async with engine.connect() as conn:
+        await conn.execute(text("SET maintenance_work_mem = '512MB'"))
+        started = time.monotonic()
+        await conn.execute(
+            text(
+                "CREATE INDEX ix_deliveries_body_trgm ON deliveries "
+                "USING gin ((encode(body, 'escape')) gin_trgm_ops)"
+            )
+        )
+        await conn.execute(text("ANALYZE deliveries"))
+        await conn.commit()
+        print(f"  trigram index built in {time.monotonic() - started:.0f} s")
+        size = await conn.scalar(
+            text("SELECT pg_size_pretty(pg_relation_size('ix_deliveries_body_trgm'))")
+        )
+        table = await conn.scalar(
+            text("SELECT pg_size_pretty(pg_total_relation_size('deliveries'))")
+        )
+        print(f"  index {size}; table with indexes {table}")
+    await engine.dispose()
+
+
+async def measure(
+    url: str, terms: dict[str, str], runs: int
+) -> list[tuple[str, str, int, float, float]]:
+    engine = create_async_engine(url, pool_size=1)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    results = []
+    for label, term in terms.items():
+        timings = []
+        found = 0
+        for _ in range(runs):
+            async with sessions() as session:
+                started = time.perf_counter()
+                page = await service.deliveries(session, service.Filters(q=term))
+                timings.append((time.perf_counter() - started) * 1000)
+                found = len(page.rows)
+        timings.sort()
+        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+        results.append((label, term, found, statistics.median(timings), p95))
+    async with engine.connect() as conn:
+        query = service.deliveries.__doc__  # noqa: F841 (kept simple: plans below use SQL)
+        for label, term in terms.items():
+            compiled = (
+                service._delivery_columns()
+                .where(service.search(term))
+                .order_by(service.Delivery.id.desc())
+                .limit(51)
+                .compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
+            )
+            plan = await conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS OFF) {compiled}"))
+            lines = [row[0] for row in plan]
+            print(f"  plan for {label}: {lines[0].strip()[:110]}")
+            print(f"    {' | '.join(line.strip() for line in lines[1:4])[:200]}")
+    await engine.dispose()
+    return results
+
+
+async def main(args: argparse.Namespace) -> None:
+    server = (
+        args.database_url
+        or os.environ.get("BENCH_DATABASE_URL")
+        or os.environ["FISHHOOK_TEST_DATABASE_URL"]
+    )
+    name = args.reuse or f"fishhook_search_{secrets.token_hex(4)}"
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    if not args.reuse:
+        await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        if not args.reuse:
+            await asyncio.to_thread(upgrade, url)
+            print(f"filling {args.rows:,} deliveries into {name}")
+            await fill(url, args.rows)
+        terms = {
+            "rare word (1 in 100k)": "quokka",
+            "rare short word (1 in 100k)": "okapi",
+            "uncommon word (1 in 100)": "zebra",
+            "common word (every voice body)": "Storyteller",
+            "word in no body": "platypus",
+            "AceData task_id": "c4ca4238-a0b9-2382-0dcc-509a6f75849b",
+            "fishhook task id": "tsk_" + f"{12345:x}".rjust(26, "0"),
+            "part of an audio file name": hashlib.md5(b"a5").hexdigest()[:16],
+        }
+        rows = await measure(url, terms, args.runs)
+        print(f"\n{'search':<34} {'term':<40} {'found':>5} {'median ms':>10} {'p95 ms':>8}")
+        for label, term, found, median, p95 in rows:
+            print(f"{label:<34} {term[:40]:<40} {found:>5} {median:>10.1f} {p95:>8.1f}")
+    finally:
+        if not (args.keep or args.reuse):
+            await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--database-url")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", help="search this database (kept by --keep) without filling it")
+    asyncio.run(main(parser.parse_args()))
