@@ -10,13 +10,17 @@ import contextlib
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import backoff
 from app.archive import download, service
+from app.archive.models import ArchiveFile
 from app.archive.storage import Storage
 from app.config import Settings
 from app.log import get_logger
+from app.metrics import families, snapshot
+from app.vocabulary import ArchiveStatus
 
 log = get_logger("fishhook.archive")
 
@@ -104,6 +108,8 @@ class Archiver:
             await service.record_stored(session, claimed, copied)
         self.counters.archived += 1
         self.counters.bytes += body.size
+        families.archive_files.labels("stored").inc()
+        families.archive_bytes.inc(body.size)
         log.info(
             "archive_stored",
             file=claimed.id,
@@ -128,8 +134,10 @@ class Archiver:
             return
         if give_up:
             self.counters.failed += 1
+            families.archive_files.labels("failed").inc()
         else:
             self.counters.retried += 1
+            families.archive_files.labels("retry").inc()
         log.warning(
             "archive_attempt_failed",
             file=claimed.id,
@@ -173,6 +181,16 @@ class Archiver:
             "bytes": self.counters.bytes,
             "backlog": await self.backlog(),
         }
+
+
+@snapshot.probe
+async def _publish_backlog(session: AsyncSession) -> None:
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(ArchiveFile)
+        .where(ArchiveFile.status == ArchiveStatus.PENDING)
+    )
+    families.archive_backlog.set(int(pending or 0))
 
 
 def archive_client(settings: Settings) -> httpx.AsyncClient:

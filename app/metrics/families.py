@@ -120,3 +120,16 @@ for _outcome in (*Outcome, "error"):
     callbacks.labels(_outcome)
 for _result in ("delivered", "retry", "dead"):
     relay_attempts.labels(_result)
+
+# The audio archive (app/archive): copies made by this process, and what waits in all.
+archive_files = Counter(
+    "fishhook_archive_files",
+    "Generated files copied into the archive, by result: stored, retry, failed (given up)",
+    ["result"],
+)
+archive_bytes = Counter("fishhook_archive_bytes", "Bytes stored in the archive")
+archive_backlog = Gauge(
+    "fishhook_archive_backlog",
+    "Generated files waiting to be copied (status pending)",
+    multiprocess_mode="mostrecent",
+)
