@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 from app.config import DEFAULT_ACEDATA_BASE_URL, Settings, get_settings, listening_url
 from app.embedded_db import database_url
@@ -61,6 +62,32 @@ def _public_url(args: argparse.Namespace, settings: Settings) -> str:
     return listening_url(args.host or settings.host, args.port or settings.port)
 
 
+def worker_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """Every uvicorn.Config keyword of a worker, in one place: the request limits of
+    app.http_protocol included (its protocol class replaces plain httptools)."""
+    return {
+        "app": "app.main:serve_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+    } | uvicorn_options(settings)
+
+
+def prepare_workers(url: str, args: argparse.Namespace) -> None:
+    """What every worker process must inherit, set before the first one starts (workers
+    are spawned: they read their settings from this process's environment; `serve` has
+    set PROMETHEUS_MULTIPROC_DIR already)."""
+    os.environ["FISHHOOK_DATABASE_URL"] = url
+    # --host/--port too, so that an unset FISHHOOK_PUBLIC_URL follows them
+    # (config.Settings.public_url_follows_host_and_port).
+    os.environ.update(_listen_env(args))
+
+
 def serve(args: argparse.Namespace) -> None:
     # Before anything imports prometheus-client: it picks multiprocess mode on import.
     with metrics_directory():
@@ -68,7 +95,7 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
+    from app.supervisor import Supervisor
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -96,8 +123,6 @@ def _serve(args: argparse.Namespace) -> None:
             detail="set FISHHOOK_DATABASE_URL to use a server",
         )
     url = database_url(settings.database_url, settings.data_dir)
-    # Worker processes inherit the environment: they attach to the same database.
-    os.environ["FISHHOOK_DATABASE_URL"] = url
     upgrade(url)
     log.info("migrations_applied")
     simulator = _start_simulator(settings.simulator_port) if use_simulator else None
@@ -105,35 +130,27 @@ def _serve(args: argparse.Namespace) -> None:
         # The simulator serves its generated files itself (its voice bodies name them by path).
         media = f"http://127.0.0.1:{settings.simulator_port}/media/"
         os.environ.setdefault("FISHHOOK_ARCHIVE_MEDIA_BASE_URL", media)
-    # Workers read their settings from the environment: --host/--port too, so that an unset
-    # FISHHOOK_PUBLIC_URL follows them (config.Settings.public_url_follows_host_and_port).
-    os.environ.update(_listen_env(args))
+    prepare_workers(url, args)
     get_settings.cache_clear()
+    host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers or os.cpu_count() or 1
-    log.info(
-        "serving", host=args.host or settings.host, port=args.port or settings.port, workers=workers
-    )
+    log.info("serving", host=host, port=port, workers=workers)
     log.info("callbacks_public_url", url=_public_url(args, settings), setting="FISHHOOK_PUBLIC_URL")
+    supervisor = Supervisor(
+        worker_options(settings, host, port),
+        workers=workers,
+        health_timeout=settings.worker_health_timeout,
+        start_timeout=settings.worker_start_timeout,
+        shutdown_timeout=settings.shutdown_timeout,
+    )
     try:
-        uvicorn.run(
-            "app.main:serve_app",
-            factory=True,
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            workers=workers,
-            loop="uvloop",
-            access_log=False,
-            log_config=None,
-            timeout_graceful_shutdown=settings.shutdown_timeout,
-            # A busy host starts a worker in more than uvicorn's 5 s (the perf work replaces
-            # this supervisor; until then, a generous ping timeout).
-            timeout_worker_healthcheck=60,
-            **uvicorn_options(settings),
-        )
+        status = supervisor.run()
     finally:
         if simulator is not None:
             simulator.terminate()
             simulator.wait(10)
+    if status:
+        raise SystemExit(status)
 
 
 def migrate(_: argparse.Namespace) -> None:

@@ -111,8 +111,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=0, ge=0, description="0: one per CPU core")
+    # A worker whose event loop has not answered for this long is killed and replaced; one
+    # that has not finished starting after worker_start_timeout too (generous: it takes no
+    # connections until it has started, and a slow start on a busy host is not a hang).
+    worker_health_timeout: float = Field(default=60, gt=0)
+    worker_start_timeout: float = Field(default=300, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout: float = Field(default=2.0, gt=0)
+    # Status reads (GET /v1/tasks/{id}) have a pool of their own, and queue a little longer
+    # than writes before they are answered 503 with Retry-After.
+    db_read_pool_size: int = Field(default=5, ge=1)
+    db_read_pool_timeout: float = Field(default=5.0, gt=0)
     # Group commit of callbacks, per worker: concurrent writers, deliveries per statement,
     # and how many may wait before new ones are answered 503.
     intake_writers: int = Field(default=2, ge=1)

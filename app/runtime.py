@@ -31,6 +31,7 @@ from app.reconcile.pacer import SharedPacer
 from app.reconcile.service import Reconciler
 from app.relay.signing import secret_key
 from app.relay.worker import Relay, relay_client
+from app.tasks.reads import Reads
 from app.tasks.waiting import Waiters
 
 log = get_logger("fishhook")
@@ -48,6 +49,8 @@ class Runtime:
     # Sessions that write (services commit themselves), and sessions that only read.
     sessionmaker: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
+    # Status reads by id, on their own asyncpg pool (see app/tasks/reads.py).
+    reads: Reads
     keys: Keys
     acedata: AceDataClient
     intake: Intake
@@ -134,6 +137,11 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
+        reads = Reads(
+            url, settings.db_read_pool_size, settings.db_read_pool_timeout, settings.public_url
+        )
+        await reads.open()
+        stack.push_async_callback(reads.close)
         archiver = await _archiver(settings, sessionmaker, stack)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
@@ -143,6 +151,7 @@ async def start(
             engine=engine,
             sessionmaker=sessionmaker,
             reader=create_reader(engine),
+            reads=reads,
             keys=resolved,
             acedata=acedata,
             intake=Intake(

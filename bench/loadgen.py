@@ -8,6 +8,7 @@ a stalled server cannot hide its queue (no coordinated omission).
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -19,6 +20,19 @@ class Outcome:
     errors: int = 0
     acknowledged: list[int] = field(default_factory=list)  # indexes answered 2xx
     elapsed: float = 0.0
+    # Closed loop: requests answered on each connection, by its local port, and the worker
+    # pid that served each port (filled in by `owners`, just before the connections close).
+    per_connection: dict[int, int] = field(default_factory=dict)
+    owners: dict[int, int] = field(default_factory=dict)
+
+    def per_worker(self) -> dict[int, tuple[int, int]]:
+        """Worker pid: (requests, connections) it served."""
+        served: dict[int, tuple[int, int]] = {}
+        for port, count in self.per_connection.items():
+            pid = self.owners.get(port, 0)
+            requests, connections = served.get(pid, (0, 0))
+            served[pid] = (requests + count, connections + 1)
+        return served
 
     @property
     def count(self) -> int:
@@ -51,13 +65,15 @@ def build_request(
 
 class _Connection:
     def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+        self.host, self.server_port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.port = 0
 
     async def request(self, raw: bytes) -> int:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.server_port)
+            self.port = self.writer.get_extra_info("sockname")[1]
         assert self.reader is not None
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -90,13 +106,22 @@ def _record(outcome: Outcome, index: int, status: int, started: float) -> None:
         outcome.acknowledged.append(index)
 
 
-async def closed_loop(url: str, requests: list[bytes], concurrency: int) -> Outcome:
+async def closed_loop(
+    url: str,
+    requests: Sequence[bytes],
+    concurrency: int,
+    owners: Callable[[], dict[int, int]] | None = None,
+) -> Outcome:
+    """`owners`: called while every connection is still open; maps local ports to the
+    worker that serves each (see Outcome.per_worker)."""
     parts = urlsplit(url)
     outcome = Outcome()
     cursor = iter(range(len(requests)))
+    connections = [
+        _Connection(parts.hostname or "127.0.0.1", parts.port or 80) for _ in range(concurrency)
+    ]
 
-    async def worker() -> None:
-        conn = _Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+    async def worker(conn: _Connection) -> None:
         for index in cursor:
             started = time.perf_counter()
             try:
@@ -106,11 +131,15 @@ async def closed_loop(url: str, requests: list[bytes], concurrency: int) -> Outc
                 conn.close()
                 continue
             _record(outcome, index, status, started)
-        conn.close()
+            outcome.per_connection[conn.port] = outcome.per_connection.get(conn.port, 0) + 1
 
     began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(conn) for conn in connections))
     outcome.elapsed = time.perf_counter() - began
+    if owners is not None:
+        outcome.owners = owners()
+    for conn in connections:
+        conn.close()
     return outcome
 
 

@@ -1,16 +1,20 @@
-"""`make bench`: callback intake of fishhook against two reference receivers, on one machine.
+"""`make bench`: every hot path of fishhook beside a reference built for it, on one machine.
 
 1. A fresh database (BENCH_DATABASE_URL, an admin URL to a server; else an embedded one).
 2. The AceData simulator (callbacks switched off) and `fishhook serve` as in production.
-3. N tasks submitted through the API (this measures the submit path too).
+3. Submits, to fishhook and to the submit reference (insert, POST to the simulator with one
+   shared httpx client, update, 202) in interleaved rounds. The callback phases need more
+   tasks than that: the rest are written straight into the database.
 4. Their callbacks, real fixture-shaped bodies to the real per-task URLs, to fishhook and to
-   the two reference receivers (raw asyncpg upsert; SQLAlchemy ORM), all three running side
+   the two callback references (raw asyncpg upsert; SQLAlchemy ORM), all three running side
    by side: closed loop at a few concurrencies, in interleaved rounds (each round sends every
    receiver the same callbacks, in a rotating order), so that drift on a shared machine hits
-   all three alike; then open loop at a fixed rate; then GET /v1/tasks/{id} under load.
-5. Every 2xx-answered callback checked through the API: `lost` must be 0.
-Throughput is the median of the rounds. Prints a table, a final `RESULT ...` line, and
-writes bench/REPORT.md.
+   all three alike; then open loop at a fixed rate.
+5. GET /v1/tasks/{id} at 32 connections, fishhook and the read reference (one asyncpg SELECT
+   by either id, as JSON) in interleaved rounds; requests and CPU per fishhook worker.
+6. Every 2xx-answered callback checked through the API: `lost` must be 0.
+Throughput is the median of the rounds. Prints a table per path with its reference and
+target, a final `RESULT ...` line, and writes bench/REPORT.md.
 """
 
 import argparse
@@ -19,12 +23,14 @@ import json
 import os
 import platform
 import secrets
+import signal
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +40,10 @@ import psutil
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.callbacks import credentials
 from app.config import asyncpg_url
 from app.migrate import upgrade
-from bench import scale, servers
+from bench import paths, scale, servers
 from bench.loadgen import Outcome, build_request, closed_loop, open_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +61,7 @@ class Phase:
     server_cpu: float  # CPU seconds of the receiver's processes, all rounds
     postgres_cpu: float
     loadgen_cpu: float
+    worker_cpu: dict[int, float] = field(default_factory=dict)  # CPU seconds per worker pid
 
     @property
     def rps(self) -> float:
@@ -100,6 +108,7 @@ async def measure(
         _postgres_cpu(),
         time.process_time(),
     )
+    workers_before = server.worker_cpu()
     outcome = await run()
     return Phase(
         receiver,
@@ -108,7 +117,13 @@ async def measure(
         server.cpu_seconds() - server_before,
         _postgres_cpu() - pg_before,
         time.process_time() - gen_before,
+        {pid: cpu - workers_before.get(pid, 0.0) for pid, cpu in server.worker_cpu().items()},
     )
+
+
+def closed(server: servers.Server, requests: list[bytes], concurrency: int) -> Awaitable[Outcome]:
+    """A closed loop against `server` that also records which worker served each connection."""
+    return closed_loop(server.url, requests, concurrency, server.owners)
 
 
 def merge(phases: list[Phase]) -> Phase:
@@ -121,6 +136,10 @@ def merge(phases: list[Phase]) -> Phase:
         sum(p.server_cpu for p in phases),
         sum(p.postgres_cpu for p in phases),
         sum(p.loadgen_cpu for p in phases),
+        {
+            pid: sum(p.worker_cpu.get(pid, 0.0) for p in phases)
+            for pid in {pid for p in phases for pid in p.worker_cpu}
+        },
     )
 
 
@@ -135,20 +154,82 @@ def callback_body(kind: str, task_id: str, n: int) -> bytes:
     return json.dumps(body).encode()
 
 
-async def submit_all(url: str, count: int) -> Outcome:
+def submit_requests(url: str, first: int, count: int) -> list[bytes]:
+    """Half speech, half voice submits, numbered from `first`."""
     requests = []
-    for n in range(count):
+    for n in range(first, first + count):
         if n % 2:
-            body = {"text": f"Sentence number {n}.", "format": "mp3"}
-            requests.append(
-                build_request("POST", f"{url}/v1/speech", json.dumps(body).encode(), JSON)
-            )
+            body: dict[str, str] = {"text": f"Sentence number {n}.", "format": "mp3"}
+            path = "/v1/speech"
         else:
             body = {"voice_url": f"https://cdn.example.com/{n}.mp3", "title": f"voice {n}"}
-            requests.append(
-                build_request("POST", f"{url}/v1/voices", json.dumps(body).encode(), JSON)
+            path = "/v1/voices"
+        requests.append(build_request("POST", url + path, json.dumps(body).encode(), JSON))
+    return requests
+
+
+async def interleaved(
+    servers_: dict[str, servers.Server],
+    name: str,
+    rounds: int,
+    requests: Callable[[str, servers.Server, int], list[bytes]],
+    concurrency: int = 32,
+) -> list[Phase]:
+    """`rounds` closed-loop rounds against each server in a rotating order; each server's
+    rounds merged into one phase. `requests(receiver, server, round)` builds a round."""
+    found: dict[str, list[Phase]] = {}
+    names = list(servers_)
+    for step in range(rounds):
+        for receiver in names[step % len(names) :] + names[: step % len(names)]:
+            server = servers_[receiver]
+            batch = requests(receiver, server, step)
+            phase = await measure(
+                receiver, name, server, lambda s=server, b=batch: closed(s, b, concurrency)
             )
-    return await closed_loop(url, requests, concurrency=32)
+            found.setdefault(receiver, []).append(phase)
+    return [merge(group) for group in found.values()]
+
+
+async def drive_submits(
+    hook: servers.Server, reference: servers.Server, rounds: int, per_round: int
+) -> list[Phase]:
+    """`per_round` submits to fishhook and as many to the submit reference, interleaved."""
+
+    def requests(_: str, server: servers.Server, step: int) -> list[bytes]:
+        return submit_requests(server.url, step * per_round, per_round)
+
+    pair = {"fishhook": hook, "submit reference": reference}
+    return await interleaved(pair, "submit c=32", rounds, requests)
+
+
+async def direct_tasks(db_url: str, public_url: str, count: int) -> list[dict[str, Any]]:
+    """`count` submitted tasks written straight into the database, with their callback URLs:
+    the callback phases need more tasks than the submit phase is worth waiting for."""
+    ids = [f"tsk_bench{n:09d}" for n in range(count)]
+    task_ids = [str(uuid.uuid4()) for _ in range(count)]
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, task_id, kind, status, input) "
+                "SELECT unnest(CAST(:ids AS text[])), unnest(CAST(:task_ids AS text[])), "
+                "'speech', 'submitted', '{}'::jsonb"
+            ),
+            {"ids": ids, "task_ids": task_ids},
+        )
+    await engine.dispose()
+    secret = servers.CALLBACK_SECRET.encode()
+    jobs = []
+    for n, (ref, task_id) in enumerate(zip(ids, task_ids, strict=True)):
+        url = credentials.callback_url(public_url, secret, ref)
+        jobs.append(
+            {
+                "task_id": task_id,
+                "callback_url": url[url.index("/callbacks") :],
+                "body": callback_body("voice" if n % 2 else "speech", task_id, n),
+            }
+        )
+    return jobs
 
 
 async def succeeded_ids(url: str) -> set[str]:
@@ -236,7 +317,7 @@ async def drive_callbacks(
                     receiver,
                     name,
                     server,
-                    lambda s=server, r=requests, c=concurrency: closed_loop(s.url, r, c),
+                    lambda s=server, r=requests, c=concurrency: closed(s, r, c),
                 )
                 rounds.setdefault((receiver, name), []).append(phase)
                 if receiver == "fishhook":
@@ -278,13 +359,16 @@ class Plan:
 
 
 async def main(args: argparse.Namespace) -> int:
+    # SIGTERM stops the run like Ctrl-C: every server started is stopped, the database dropped.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     plan = Plan(
         args.tasks, args.concurrency, args.rounds, args.per_concurrency, args.rate, args.seconds
     )
     if args.preload:
         plan.tasks = max(plan.tasks, plan.needed + 2 * args.scale_count)
-    if plan.needed > plan.tasks:
-        raise SystemExit(f"--tasks must be at least {plan.needed} for these phases")
+    plan.tasks = max(plan.tasks, plan.needed)
     if args.database_url:
         admin_url = asyncpg_url(args.database_url)
     else:
@@ -302,26 +386,30 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         sim_url = stack.enter_context(servers.simulator())
         hook = stack.enter_context(servers.fishhook(db_url, sim_url, args.workers))
+        acedata = {"BENCH_ACEDATA_URL": sim_url, "BENCH_ACEDATA_TOKEN": servers.SIM_TOKEN}
         async with httpx.AsyncClient(base_url=sim_url, timeout=60) as sim:
             await sim.post("/_sim/rules", json={"endpoint": "*", "callback": {"mode": "never"}})
-            print(f"submitting {plan.tasks} tasks ...", flush=True)
-            phases.append(
-                await measure(
-                    "fishhook", "submit c=32", hook, lambda: submit_all(hook.url, plan.tasks)
-                )
-            )
+            print(f"submitting {args.submits} tasks x {plan.rounds} rounds ...", flush=True)
+            # Each reference runs only for its phase: PostgreSQL's connections are counted.
+            with servers.reference("bench.ref_submit", db_url, acedata) as submit_ref:
+                phases += await drive_submits(hook, submit_ref, plan.rounds, args.submits)
+                rss = prefixed("submit reference", submit_ref.peak_rss())
             records = (await sim.get("/_sim/jobs")).json()["items"]
         jobs = []
-        for n, record in enumerate(records):
-            kind = "voice" if "voice_url" in record["request"] else "speech"
+        for record in records:
             url = record["request"]["callback_url"]
+            if "/callbacks" not in url:
+                continue  # the submit reference's
+            kind = "voice" if "voice_url" in record["request"] else "speech"
             jobs.append(
                 {
                     "task_id": record["id"],
                     "callback_url": url[url.index("/callbacks") :],
-                    "body": callback_body(kind, record["id"], n),
+                    "body": callback_body(kind, record["id"], len(jobs)),
                 }
             )
+        if len(jobs) < plan.tasks:
+            jobs += await direct_tasks(db_url, hook.url, plan.tasks - len(jobs))
         await load_reference_tasks(db_url, [job["task_id"] for job in jobs])
         receivers = {
             "fishhook": hook,
@@ -331,15 +419,16 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
         print(f"{len(jobs)} tasks accepted; sending callbacks ...", flush=True)
         callback_phases, acknowledged = await drive_callbacks(receivers, jobs, plan)
         phases += callback_phases
-        reads = [
-            build_request("GET", f"{hook.url}/v1/tasks/{job['task_id']}")
-            for job in jobs[: args.reads]
-        ]
-        phases.append(
-            await measure(
-                "fishhook", "GET task c=32", hook, lambda: closed_loop(hook.url, reads, 32)
+        ids = [job["task_id"] for job in jobs[: args.reads]]
+        print(f"reading {len(ids)} tasks, {plan.rounds} rounds ...", flush=True)
+        with servers.reference("bench.ref_read", db_url) as read_ref:
+            phases += await interleaved(
+                {"fishhook": hook, "read reference": read_ref},
+                "GET task c=32",
+                plan.rounds,
+                lambda _, s, __: [build_request("GET", f"{s.url}/v1/tasks/{i}") for i in ids],
             )
-        )
+            rss |= prefixed("read reference", read_ref.peak_rss())
         applied = await succeeded_ids(hook.url)
         lost = len(acknowledged - applied)
         extra = jobs[plan.needed :]
@@ -361,10 +450,13 @@ async def run(plan: Plan, db_url: str, args: argparse.Namespace) -> int:
                 lines.append(f"  {name}: {before / 2**20:.0f} MiB -> {after / 2**20:.0f} MiB")
             lines.append(f"  largest growth {result['max_growth']:.0%}")
             scale_lines.append("\n".join(lines))
-        rss = {}
         for receiver, server in receivers.items():
-            rss.update({f"{receiver} {k}": v for k, v in server.peak_rss().items()})
+            rss |= prefixed(receiver, server.peak_rss())
     return report(phases, plan, acknowledged, lost, rss, args, scale_lines)
+
+
+def prefixed(receiver: str, rss: dict[str, int]) -> dict[str, int]:
+    return {f"{receiver} {k}": v for k, v in rss.items()}
 
 
 async def rows_check(
@@ -441,10 +533,13 @@ def report(
     open_row = next(
         r for r in rows if r["receiver"] == "fishhook" and r["phase"].startswith("open")
     )
+    path_lines, path_ratios, met = paths.verdicts(phases)
+    worker_lines, worst = paths.worker_shares(phases)
     result = (
         f"RESULT callbacks_rps={hook:.0f} ratio_raw={hook / raw:.2f} ratio_orm={hook / orm:.2f} "
         f"p99_ms_at_{plan.rate}rps={open_row['p99_ms']} errors_at_{plan.rate}rps={open_row['errors']} "
-        f"acknowledged={len(acknowledged)} lost={lost}"
+        f"acknowledged={len(acknowledged)} lost={lost} "
+        + paths.result_fields(path_ratios, worst, met)
     )
     machine = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, {platform.platform()}"
     memory = "\n".join(f"- {k}: {v / 2**20:.0f} MiB" for k, v in sorted(rss.items()))
@@ -464,6 +559,14 @@ def report(
             "",
             *ratios,
             "",
+            "Every path beside its reference (throughput: median round; p99 over all rounds):",
+            "",
+            *path_lines,
+            "",
+            "fishhook's workers: requests and CPU per worker (connections per round):",
+            "",
+            *worker_lines,
+            "",
             "Peak RSS per process:",
             memory,
             "",
@@ -475,6 +578,8 @@ def report(
     )
     print("\n".join(table))
     print("\n".join(ratios))
+    print("\n".join(path_lines))
+    print("\n".join(worker_lines))
     print(memory)
     print("\n".join(scale_lines))
     Path(args.report).write_text(markdown)
@@ -489,7 +594,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--tasks", type=int, default=20_000)
+    parser.add_argument(
+        "--tasks", type=int, default=0, help="tasks in all (default: what the phases need)"
+    )
     parser.add_argument(
         "--concurrency", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64]
     )
@@ -497,7 +604,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--per-concurrency", type=int, default=1_600, help="callbacks per round")
     parser.add_argument("--rate", type=int, default=1_000, help="open-loop callbacks per second")
     parser.add_argument("--seconds", type=int, default=10, help="open-loop duration")
-    parser.add_argument("--reads", type=int, default=5_000, help="GET /v1/tasks/{id} requests")
+    parser.add_argument(
+        "--reads", type=int, default=3_000, help="GET /v1/tasks/{id} requests per round"
+    )
+    parser.add_argument(
+        "--submits", type=int, default=1_000, help="submits per round, to each server"
+    )
     parser.add_argument(
         "--workers", type=int, default=None, help="fishhook workers (default: its own)"
     )

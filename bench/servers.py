@@ -18,12 +18,15 @@ from app.config import asyncpg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_TOKEN = "bench-simulator-token"
+CALLBACK_SECRET = "bench-callback-secret-0123456789"
 
 REFERENCE_TABLES = [
     "CREATE TABLE ref_raw_callbacks "
     "(task_id text PRIMARY KEY, body jsonb NOT NULL, received_at timestamptz NOT NULL)",
     "CREATE TABLE ref_orm_tasks (id text PRIMARY KEY, task_id text UNIQUE NOT NULL, "
     "status text NOT NULL, result jsonb, finished_at timestamptz)",
+    "CREATE TABLE ref_submit_tasks (id text PRIMARY KEY, task_id text UNIQUE, kind text NOT NULL, "
+    "status text NOT NULL, input jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
 ]
 
 
@@ -41,6 +44,34 @@ class Server:
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self._tree())
+
+    def workers(self) -> list[psutil.Process]:
+        """The worker processes (spawned by the supervisor, ours or uvicorn's)."""
+        found = []
+        for proc in self._tree():
+            try:
+                if "spawn_main" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.Error:
+                pass
+        return found
+
+    def worker_cpu(self) -> dict[int, float]:
+        return {proc.pid: cpu_seconds([proc]) for proc in self.workers()}
+
+    def owners(self) -> dict[int, int]:
+        """Client port -> pid of the worker holding that connection."""
+        port = int(self.url.rsplit(":", 1)[1])
+        found = {}
+        for proc in self.workers():
+            try:
+                connections = proc.net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            for conn in connections:
+                if conn.laddr and conn.raddr and conn.laddr.port == port:
+                    found[conn.raddr.port] = proc.pid
+        return found
 
     def rss(self) -> dict[str, int]:
         """Current VmRSS of each worker process."""
@@ -95,16 +126,23 @@ def free_port() -> int:
         return port
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
+def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Until 8 fresh connections in a row are answered: the kernel spreads new connections
+    over the workers' sockets, so a worker still starting would hold one up."""
     deadline = time.monotonic() + timeout
+    answered = 0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{url}: the process exited with {proc.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code < 500:
-                return
+                answered += 1
+                if answered == 8:
+                    return
+                continue
         except httpx.HTTPError:
             pass
+        answered = 0
         time.sleep(0.2)
     raise SystemExit(f"{url} did not come up within {timeout} s")
 
@@ -141,13 +179,16 @@ def fishhook(database_url: str, simulator_url: str, workers: int | None) -> Iter
         "FISHHOOK_ACEDATA_TOKEN": SIM_TOKEN,
         "FISHHOOK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FISHHOOK_LOG_LEVEL": "warning",
+        "FISHHOOK_CALLBACK_SECRET": CALLBACK_SECRET,
     }
     with _serving(command, "/readyz", port, env) as server:
         yield server
 
 
 @contextmanager
-def reference(module: str, database_url: str) -> Iterator[Server]:
+def reference(
+    module: str, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """A reference receiver: minimal FastAPI on uvicorn, 2 workers, uvloop, httptools."""
     port = free_port()
     command = [
@@ -170,6 +211,7 @@ def reference(module: str, database_url: str) -> Iterator[Server]:
         "warning",
     ]
     env = {"BENCH_DATABASE_URL": database_url, "BENCH_DSN": asyncpg_url(database_url, dsn=True)}
+    env |= extra_env or {}
     with _serving(command, "/docs", port, env) as server:
         yield server
 

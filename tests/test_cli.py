@@ -40,7 +40,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(cli, "database_url", lambda url, data_dir: url or "embedded")
     monkeypatch.setattr(cli, "upgrade", lambda url: None)
     monkeypatch.setattr(cli, "_start_simulator", lambda port: started.append("simulator"))
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append("uvicorn"))
+    monkeypatch.setattr(
+        "app.supervisor.Supervisor.run", lambda self: started.append("workers") or 0
+    )
     get_settings.cache_clear()
     yield started
     get_settings.cache_clear()
@@ -56,14 +58,14 @@ def test_serve_with_a_database_server_and_no_token_refuses_submits_instead_of_si
     monkeypatch.setenv("FISHHOOK_DATABASE_URL", SERVER_DB)
     with caplog.at_level(logging.ERROR, logger="fishhook.cli"):
         _serve()
-    assert served == ["uvicorn"]
+    assert served == ["workers"]
     [record] = [r for r in caplog.records if r.getMessage() == "acedata_not_configured"]
     assert "FISHHOOK_ACEDATA_TOKEN is not set" in record.detail
 
 
 def test_serve_locally_without_a_token_starts_the_simulator(served):
     _serve()
-    assert served == ["simulator", "uvicorn"]
+    assert served == ["simulator", "workers"]
 
 
 def test_serve_leaves_no_environment_behind():
@@ -82,3 +84,11 @@ def test_serve_says_which_public_url_callbacks_use_and_a_port_flag_moves_it(
     assert said.url == "http://127.0.0.1:8765"
     # The workers read their settings from the environment: the same URL.
     assert os.environ["FISHHOOK_PORT"] == "8765"
+
+
+def test_every_worker_runs_with_the_request_limits():
+    settings = get_settings()
+    options = cli.worker_options(settings, "127.0.0.1", 8123)
+    assert options["http"] == "app.http_protocol:GuardedProtocol"
+    assert (options["host"], options["port"], options["loop"]) == ("127.0.0.1", 8123, "uvloop")
+    assert options["timeout_graceful_shutdown"] == settings.shutdown_timeout

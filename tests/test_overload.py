@@ -14,7 +14,8 @@ from tests.support.api import callback_path, submit
 @pytest.fixture
 async def tight(serve):
     """The service with one pooled connection and a short wait for it."""
-    async with serve(db_pool_size=1, db_pool_timeout=0.3) as (application, client):
+    changes = {"db_pool_timeout": 1.0, "db_read_pool_size": 1, "db_read_pool_timeout": 1.5}
+    async with serve(db_pool_size=1, **changes) as (application, client):
         yield application, client
 
 
@@ -23,7 +24,8 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(tight
     task = await submit(client, "speech")
     body = {"task_id": task["task_id"], "audio_url": "https://x.test/a.mp3"}
 
-    async with app.state.runtime.engine.connect() as held:
+    runtime = app.state.runtime
+    async with runtime.engine.connect() as held, runtime.reads.pool.acquire():
         await held.execute(text("SELECT 1"))
         started = time.monotonic()
         answers = await asyncio.gather(*(client.get(f"/v1/tasks/{task['id']}") for _ in range(20)))

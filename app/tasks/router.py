@@ -11,16 +11,16 @@ from app.deps import (
     ApiKeyDep,
     KeysDep,
     ReaderDep,
+    RuntimeDep,
     SessionDep,
     SettingsDep,
-    WaitersDep,
 )
 from app.idempotency.service import KEY_PATTERN, check_key
 from app.openapi import problems
 from app.pagination import PageDep
 from app.tasks import service
 from app.tasks.schemas import SpeechRequest, TaskOut, TaskPage, VoiceRequest
-from app.tasks.waiting import MAX_WAIT, wait_for
+from app.tasks.waiting import MAX_WAIT, wait_for_read
 from app.vocabulary import TaskKind, TaskStatus
 
 # The pattern is checked by check_key (400 invalid_idempotency_key), not by FastAPI (422).
@@ -87,18 +87,19 @@ async def create_speech(body: SpeechRequest, submit: SubmitDep) -> TaskOut:
     return await submit(TaskKind.SPEECH, body)
 
 
-@router.get("/tasks/{task_ref}", responses=problems(404))
+@router.get("/tasks/{task_ref}", response_model=TaskOut, responses=problems(404))
 async def read_task(
     task_ref: str,
-    session: ReaderDep,
-    waiters: WaitersDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
-) -> TaskOut:
+) -> Response:
     """`?wait=N`: answer once the task is finished, or after N seconds as it stands."""
     if wait:
-        return TaskOut.of(await wait_for(session, waiters, task_ref, wait), settings.public_url)
-    return TaskOut.of(await service.get(session, task_ref), settings.public_url)
+        task = await wait_for_read(runtime.reads, runtime.waiters, task_ref, wait)
+    else:
+        task = await runtime.reads.task(task_ref)
+    # Serialised once, not validated again on the way out.
+    return Response(task.model_dump_json(), media_type="application/json")
 
 
 @router.get("/tasks")

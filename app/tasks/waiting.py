@@ -17,6 +17,8 @@ from app.config import asyncpg_url
 from app.db import CONNECT_TIMEOUT
 from app.tasks import service
 from app.tasks.models import Task
+from app.tasks.reads import Reads
+from app.tasks.schemas import TaskOut
 from app.vocabulary import TERMINAL_STATUSES
 
 log = logging.getLogger("fishhook.waiting")
@@ -106,8 +108,30 @@ class Waiters:
         return sum(len(events) for events in self._waiters.values())
 
 
+async def wait_for_read(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
+    """Task `key` once it is finished, or as it stands after `seconds`. Each read takes a
+    connection of the read pool only for its statement."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(seconds, MAX_WAIT)
+    # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
+    with waiters.watch(key) as woke:
+        task = await reads.task(key)
+        while task.status not in TERMINAL_STATUSES:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woke.wait(), remaining)
+            woke.clear()
+            task = await reads.task(key)
+            if loop.time() >= deadline:
+                break
+    return task
+
+
 async def wait_for(session: AsyncSession, waiters: Waiters, key: str, seconds: float) -> Task:
-    """Task `key` once it is finished, or as it stands after `seconds`."""
+    """Task `key` once it is finished, or as it stands after `seconds`, read with `session`
+    (the AceData-compatible /fish routes; GET /v1/tasks/{id} uses wait_for_read)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(seconds, MAX_WAIT)
     # Watch before the first read, so a NOTIFY between the read and the wait is not missed.

@@ -176,6 +176,31 @@ async def test_database_restart_answers_503_then_recovers_by_itself(own_postgres
         svc.stop()
 
 
+async def test_reads_never_answer_503_once_the_restarted_database_is_ready(
+    own_postgres, simulator_url
+):
+    url = own_postgres.get_uri(driver="asyncpg")
+    svc = Service(url, simulator_url, callback_secret=SECRET, workers="2")
+    try:
+        svc.start()
+        [task] = await create_tasks(url, 1)
+        path = f"{svc.url}/v1/tasks/{task[0]}"
+        async with httpx.AsyncClient(timeout=15) as client:
+            # Both workers' read pools hold connections when the database goes away.
+            before = await asyncio.gather(*(client.get(path) for _ in range(64)))
+            assert {a.status_code for a in before} == {200}
+            own_postgres.stop()
+            own_postgres.start()
+            deadline = time.monotonic() + 60
+            while (await client.get(f"{svc.url}/readyz")).status_code != 200:
+                assert time.monotonic() < deadline, "not ready again within 60 s"
+                await asyncio.sleep(0.2)
+            after = await asyncio.gather(*(client.get(path) for _ in range(64)))
+            assert [a.status_code for a in after] == [200] * 64, [a.text for a in after][:3]
+    finally:
+        svc.stop()
+
+
 async def test_sigterm_drains_in_flight_callbacks_and_exits_in_time(fault_service, database_url):
     svc = fault_service
     svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "5"

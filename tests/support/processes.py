@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SIMULATOR_TOKEN = "e2e-simulator-token"
 
 
-def wait_until_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+# Generous: workers are spawned processes that import the app, slow on a busy machine.
+def wait_until_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

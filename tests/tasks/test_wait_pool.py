@@ -14,7 +14,7 @@ WAITERS = 300
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"db_pool_size": 2})
+    return settings.model_copy(update={"db_pool_size": 2, "db_read_pool_size": 2})
 
 
 async def test_three_hundred_waiters_do_not_exhaust_a_pool_of_two(app, client):
@@ -23,7 +23,7 @@ async def test_three_hundred_waiters_do_not_exhaust_a_pool_of_two(app, client):
         asyncio.create_task(client.get(f"/v1/tasks/{task['id']}?wait=30")) for _ in range(WAITERS)
     ]
     await parked(app, WAITERS)
-    # While they all wait, the pool still serves other requests at once.
+    # While they all wait, the pools still serve other requests at once.
     started = time.monotonic()
     assert (await client.get("/v1/tasks")).status_code == 200
     assert time.monotonic() - started < 0.5
