@@ -246,16 +246,8 @@ async def task_audio(
     ref: str, request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
 ) -> Response:
     """The archived audio for the page's player, behind the inspector's sign-in."""
-    headers = request.headers
-    return await archive_router.send_file(
-        session,
-        runtime,
-        ref,
-        None,
-        headers.get("range"),
-        headers.get("if-range"),
-        headers.get("if-none-match"),
-    )
+    conditions = (request.headers.get(h) for h in ("range", "if-range", "if-none-match"))
+    return await archive_router.send_file(session, runtime, ref, None, *conditions)
 
 
 @router.post("/ui/tasks/{ref}/relay")
