@@ -78,7 +78,9 @@ async def test_duplicate_callbacks_finish_the_task_once(api, sim):
     await asyncio.sleep(0.3)
     again = (await api.get(f"/v1/tasks/{task['id']}")).json()
     assert again.pop("deliveries") == 3
-    assert again == {k: v for k, v in done.items() if k != "deliveries"}
+    # The archive copies the audio in the background: its state may move on, the task not.
+    again.pop("archive")
+    assert again == {k: v for k, v in done.items() if k not in ("deliveries", "archive")}
     attempts = (await sim.get("/_sim/callbacks")).json()["items"]
     assert [a["status"] for a in attempts] == [200, 200, 200]
 
