@@ -241,7 +241,10 @@ async def succeeded_ids(url: str) -> set[str]:
             params: dict[str, Any] = {"status": "succeeded", "limit": 100}
             if cursor:
                 params["cursor"] = cursor
-            page = (await client.get("/v1/tasks", params=params)).json()
+            answer = await client.get("/v1/tasks", params=params)
+            if answer.status_code != 200:
+                raise RuntimeError(f"GET /v1/tasks: {answer.status_code} {answer.text[:500]}")
+            page = answer.json()
             found.update(item["task_id"] for item in page["items"])
             cursor = page["next_cursor"]
             if not cursor:
