@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.callbacks import credentials
 from app.config import asyncpg_url
+from app.ids import new_id
 from app.migrate import upgrade
 from bench import paths, scale, servers
 from bench.loadgen import Outcome, build_request, closed_loop, open_loop
@@ -205,7 +206,7 @@ async def drive_submits(
 async def direct_tasks(db_url: str, public_url: str, count: int) -> list[dict[str, Any]]:
     """`count` submitted tasks written straight into the database, with their callback URLs:
     the callback phases need more tasks than the submit phase is worth waiting for."""
-    ids = [f"tsk_bench{n:09d}" for n in range(count)]
+    ids = [new_id("tsk") for _ in range(count)]  # the shape the API's cursors expect
     task_ids = [str(uuid.uuid4()) for _ in range(count)]
     engine = create_async_engine(db_url)
     async with engine.begin() as conn:
