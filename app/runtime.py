@@ -107,6 +107,8 @@ def _start_background(runtime: Runtime) -> None:
             background.every(
                 "prune_archive", settings.archive_prune_interval, runtime.archiver.prune
             )
+    # Paces itself: at most a small share of the time while callbacks arrive.
+    background.every("search_index", 0, runtime.inspector.indexer.run_once)
     background.every(
         "metrics_database",
         settings.metrics_refresh_interval,
@@ -170,7 +172,7 @@ async def start(
             ),
             background=Background(),
             archiver=archiver,
-            inspector=inspector.build(settings, resolved, waiters),
+            inspector=inspector.build(settings, resolved, waiters, sessionmaker),
         )
         stack.push_async_callback(runtime.background.stop)
         # Callbacks still waiting learn their outcome (or 503), then every request cancelled

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import app.archive.models
 import app.callbacks.models
 import app.idempotency.models
+import app.inspector.models
 import app.keys
 import app.reconcile.models
 import app.relay.models
@@ -23,8 +24,8 @@ target_metadata = Base.metadata
 _MIGRATION_LOCK = 0x666973686B  # "fishk"
 
 
-# Made by migration 0006 only where the pg_trgm extension exists; not in the models.
-_UNDECLARED_INDEXES = frozenset({"ix_deliveries_body_trgm"})
+# Made by migrations only where the pg_trgm extension exists; not in the models.
+_UNDECLARED_INDEXES = frozenset({"ix_deliveries_body_trgm", "ix_delivery_search_body_trgm"})
 
 
 def _include(obj: object, name: str | None, kind: str, reflected: bool, _: object) -> bool:

@@ -18,8 +18,8 @@ class Delivery(Base):
         # The deliveries log is filtered by AceData's id and pruned by age.
         Index(None, "task_id"),
         Index(None, "received_at"),
-        # Also ix_deliveries_body_trgm, the inspector's search in bodies: made by migration
-        # 0006 only where pg_trgm exists, so it is not declared here (see migrations/env.py).
+        # The inspector's search in bodies is indexed apart, in the background: see
+        # app/inspector/models.py.
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)

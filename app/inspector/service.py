@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.callbacks.models import Delivery
 from app.ids import first_id_at
+from app.inspector.models import DeliveryText, SearchBacklog
 from app.pagination import NUL, decode_cursor, encode_cursor
 from app.relay.models import RelayAttempt, RelayMessage
 from app.tasks.models import Task
@@ -34,7 +35,7 @@ EXACT = re.compile(
     r"(?:dlv|tsk|msg)_[0-9A-Za-z]{26}|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 )
 MIN_SEARCH = 3  # shorter words have no trigram to look up: only exact ids are matched
-# The indexed text of a body (migration 0006): a literal, so the planner matches the index.
+# A body as text, as the search index holds it (app/inspector/models.py).
 BODY_TEXT = func.encode(Delivery.body, literal_column("'escape'"))
 
 
@@ -155,7 +156,7 @@ async def tasks(session: AsyncSession, f: Filters) -> Page:
 async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = None) -> Page:
     """Newest first. A search in bodies goes in two steps, so that neither a word in every
     body nor a rare one reads much: first the newest deliveries (DENSE_WINDOWS; enough when
-    the word is common), then, if they held less than a page, the trigram index alone."""
+    the word is common), then, if they held less than a page, the search index alone."""
     query = _delivery_columns()
     if task_ref:
         query = query.where(Delivery.task_ref == task_ref)
@@ -183,7 +184,7 @@ async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = N
     # statistics), and which reads the whole table for a rare word.
     rows = list(
         await session.execute(
-            query.where(match, *([Delivery.id < cursor] if cursor else []))
+            query.where(search(f.q, indexed=True), *([Delivery.id < cursor] if cursor else []))
             .order_by(Delivery.id.concat("").desc())
             .limit(PAGE + 1)
         )
@@ -193,9 +194,11 @@ async def deliveries(session: AsyncSession, f: Filters, task_ref: str | None = N
     return Page(rows[:PAGE], encode_cursor(rows[PAGE - 1].id))
 
 
-def search(q: str) -> ColumnElement[bool]:
+def search(q: str, *, indexed: bool = False) -> ColumnElement[bool]:
     """A delivery by its id, its task's ids or trace_id, or any text in its body
-    (case-insensitive)."""
+    (case-insensitive). `indexed`: bodies through the search index (and the few not indexed
+    yet, read directly: app/inspector/indexer.py); else each body is read, which is what a
+    bounded window of recent rows wants."""
     by_trace = select(Task.id).where(Task.trace_id == q)
     found: list[ColumnElement[bool]] = [
         Delivery.id == q,
@@ -206,7 +209,16 @@ def search(q: str) -> ColumnElement[bool]:
     if len(q) >= MIN_SEARCH and not EXACT.fullmatch(q):
         # As typed, and as JSON writes it ("café" is often sent as "caf\u00e9").
         for form in dict.fromkeys((q, json.dumps(q)[1:-1])):
-            found.append(BODY_TEXT.ilike(f"%{_like_escape(body_escape(form))}%", escape="\\"))
+            pattern = f"%{_like_escape(body_escape(form))}%"
+            if indexed:
+                in_index = select(DeliveryText.id).where(
+                    DeliveryText.body_text.ilike(pattern, escape="\\")
+                )
+                found.append(Delivery.id.in_(in_index))
+                not_yet = Delivery.id.in_(select(SearchBacklog.id))
+                found.append(and_(not_yet, BODY_TEXT.ilike(pattern, escape="\\")))
+            else:
+                found.append(BODY_TEXT.ilike(pattern, escape="\\"))
     return or_(*found)
 
 

@@ -10,5 +10,7 @@ async def engine(database_url):
     engine = create_async_engine(database_url)
     yield engine
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE tasks, deliveries"))
+        await conn.execute(
+            text("TRUNCATE tasks, deliveries, delivery_search, delivery_search_backlog")
+        )
     await engine.dispose()

@@ -19,7 +19,7 @@ async def empty_tables(url: str) -> None:
             text(
                 "TRUNCATE tasks, deliveries, idempotency_keys, relay_messages, relay_attempts,"
                 " pacers,"
-                " archive_files"
+                " archive_files, delivery_search, delivery_search_backlog"
             )
         )
     await engine.dispose()
