@@ -211,7 +211,7 @@ async def task_page(ref: str, page: PageDep, session: ReaderDep) -> Response:
     if task is None:
         return page.not_found("task", ref)
     delivered = await service.task_deliveries(session, task.id)
-    relays = await service.relays(session, task.id)
+    relays = await relay_service.messages(session, task.id)
     context = {
         "t": task,
         "timeline": views.timeline(task, delivered, relays),

@@ -126,6 +126,8 @@ async def record(
 async def messages(
     session: AsyncSession, task_ref: str
 ) -> list[tuple[RelayMessage, list[RelayAttempt]]]:
+    """A task's relay messages, oldest first, each with its attempts (the API and the
+    inspector's task page)."""
     found = list(
         await session.scalars(
             select(RelayMessage)
@@ -134,13 +136,15 @@ async def messages(
             .execution_options(populate_existing=True)
         )
     )
-    attempts = list(
-        await session.scalars(
-            select(RelayAttempt)
-            .where(RelayAttempt.message_id.in_([m.id for m in found]))
-            .order_by(RelayAttempt.number)
+    attempts: list[RelayAttempt] = []
+    if found:  # no message, no attempt: spare the round trip
+        attempts = list(
+            await session.scalars(
+                select(RelayAttempt)
+                .where(RelayAttempt.message_id.in_([m.id for m in found]))
+                .order_by(RelayAttempt.number)
+            )
         )
-    )
     await session.commit()
     return [(m, [a for a in attempts if a.message_id == m.id]) for m in found]
 
