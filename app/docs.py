@@ -5,6 +5,8 @@ Apache-2.0, ReDoc MIT), served under a path that names the package version: a ne
 a new URL, so the assets can be cached for a year.
 """
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
@@ -35,34 +37,39 @@ def router(app: FastAPI) -> APIRouter:
     docs = APIRouter(include_in_schema=False)
     title = f"{app.title} API"
     openapi_url = app.openapi_url or "/openapi.json"
-
-    @docs.get("/docs")
-    async def swagger_ui() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=title,
+    # Each page: FastAPI's function that writes it, pointed at fishhook's copy of its assets.
+    pages: dict[str, Callable[..., HTMLResponse]] = {
+        "/docs": partial(
+            get_swagger_ui_html,
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
             # Swagger UI would otherwise send the document to validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None},
-        )
-        page.headers["Cache-Control"] = PAGE_CACHE
-        return page
-
-    @docs.get("/redoc")
-    async def redoc() -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url=openapi_url,
-            title=title,
+        ),
+        "/redoc": partial(
+            get_redoc_html,
             redoc_js_url=f"{ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS}/favicon.png",
             with_google_fonts=False,
-        )
-        page.headers["Cache-Control"] = PAGE_CACHE
-        return page
-
+        ),
+    }
+    for path, write in pages.items():
+        docs.add_api_route(path, _page(write, openapi_url, title), methods=["GET"])
     return docs
+
+
+def _page(
+    write: Callable[..., HTMLResponse], openapi_url: str, title: str
+) -> Callable[[], Awaitable[HTMLResponse]]:
+    """The route that answers with the page `write` writes for the document at `openapi_url`."""
+
+    async def page() -> HTMLResponse:
+        answer = write(openapi_url=openapi_url, title=title)
+        answer.headers["Cache-Control"] = PAGE_CACHE
+        return answer
+
+    return page
 
 
 def install(app: FastAPI) -> None:

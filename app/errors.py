@@ -209,19 +209,24 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "Internal error", "an unexpected error occurred")
 
 
-_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+# The exception handlers of one application, each for an exception type and its subclasses.
+Handlers = dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]]
+# What a database that fails or refuses a value raises (OSError: it cannot be reached).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (PoolTimeout, DBAPIError, OSError)
+
+_HANDLERS: Handlers = {
     AppError: _app_error,
     HTTPException: _http_error,
     RequestValidationError: _validation_error,
-    PoolTimeout: _database_error,
-    DBAPIError: _database_error,
-    OSError: _database_error,
+    **dict.fromkeys(DATABASE_ERRORS, _database_error),
     Exception: _unexpected,
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    for kind, handler in _HANDLERS.items():
+def install_error_handlers(app: FastAPI, handlers: Handlers = _HANDLERS) -> None:
+    """Answer errors with `handlers`: by default the /v1 problem+json ones (app/fish has its
+    own, in AceData's shape)."""
+    for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
 
 

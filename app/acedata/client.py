@@ -8,6 +8,7 @@ could create and bill a second job; it raises OutcomeUnknown instead.
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -44,6 +45,19 @@ _CODES = frozenset(
 
 # Raised before a single byte of the request left: re-sending cannot create a second job.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One request to AceData, as each attempt within the retry budget sends it."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    params: Sequence[tuple[str, str]] | None = None
+    # Safe to send again even when the answer was lost (reads and queries): no second job.
+    idempotent: bool = False
 
 
 class AceDataClient:
@@ -89,27 +103,19 @@ class AceDataClient:
         """POST, retrying within the budget; the JSON object AceData answered, or UpstreamError.
 
         `idempotent`: the call may be re-sent even when its answer was lost (queries)."""
-        return await self._retrying("POST", path, body, headers, None, idempotent)
+        return await self._retrying(_Call("POST", path, body, headers, idempotent=idempotent))
 
     async def get(
         self, path: str, params: Sequence[tuple[str, str]] | None = None
     ) -> dict[str, Any]:
         """GET (a read: always safe to re-send), retrying within the budget like `post`."""
-        return await self._retrying("GET", path, None, None, params, True)
+        return await self._retrying(_Call("GET", path, params=params, idempotent=True))
 
-    async def _retrying(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        headers: dict[str, str] | None,
-        params: Sequence[tuple[str, str]] | None,
-        idempotent: bool,
-    ) -> dict[str, Any]:
+    async def _retrying(self, call: _Call) -> dict[str, Any]:
         backoff = Backoff(self._retry_budget, self._backoff_base)
         while True:
             try:
-                return await self._once(method, path, body, headers, params, idempotent=idempotent)
+                return await self._once(call)
             except OutcomeUnknown:
                 raise
             except UpstreamError as error:
@@ -118,29 +124,18 @@ class AceDataClient:
                     raise
                 log.warning(
                     "acedata_retry",
-                    path=path,
+                    path=call.path,
                     code=error.info.code,
                     attempt=backoff.attempt,
                     delay=round(delay, 2),
                 )
                 await asyncio.sleep(delay)
 
-    async def _once(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        headers: dict[str, str] | None,
-        params: Sequence[tuple[str, str]] | None,
-        *,
-        idempotent: bool,
-    ) -> dict[str, Any]:
-        endpoint = path if path in _COUNTED else "other"
+    async def _once(self, call: _Call) -> dict[str, Any]:
+        endpoint = call.path if call.path in _COUNTED else "other"
         with tracing.span("acedata.request", **{"acedata.endpoint": endpoint}) as span:
             try:
-                answer = await self._send_once(
-                    method, path, body, headers, params, idempotent=idempotent
-                )
+                answer = await self._send_once(call)
             except UpstreamError as error:
                 status = str(error.http_status) if error.http_status else "none"
                 code = error.info.code if error.info.code in _CODES else "other"
@@ -156,43 +151,34 @@ class AceDataClient:
                 span.set_attribute("fishhook.task_id", task_id)
             return answer
 
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        headers: dict[str, str] | None,
-        params: Sequence[tuple[str, str]] | None,
-        *,
-        idempotent: bool,
-    ) -> dict[str, Any]:
+    async def _send_once(self, call: _Call) -> dict[str, Any]:
         token = self.require_token()
         sent = {
             "authorization": f"Bearer {token.get_secret_value()}",
             "content-type": "application/json",
             "accept": "application/json",
-            **(headers or {}),
+            **(call.headers or {}),
         }
         try:
             answer = await self._http.request(
-                method,
-                self._base_url + path,
-                json=body,
-                params=tuple(params) if params else None,
+                call.method,
+                self._base_url + call.path,
+                json=call.body,
+                params=tuple(call.params) if call.params else None,
                 headers=sent,
             )
         except _NOT_SENT as exc:
             raise _unreachable(exc, "could not be reached") from None
         except httpx.HTTPError as exc:
             # The request may have reached AceData: its answer is what got lost.
-            if not idempotent:
-                log.error("acedata_outcome_unknown", path=path, error=type(exc).__name__)
+            if not call.idempotent:
+                log.error("acedata_outcome_unknown", path=call.path, error=type(exc).__name__)
                 raise OutcomeUnknown(
                     f"the connection to AceData failed after the request was sent "
                     f"({type(exc).__name__}); AceData may or may not have accepted the job"
                 ) from None
             raise _unreachable(exc, "did not answer") from None
-        return _read(path, answer)
+        return _read(call.path, answer)
 
     async def retrieve_batch(self, ids: list[str]) -> list[dict[str, Any]]:
         """Task records for up to 50 AceData ids (unknown ids are simply absent)."""

@@ -19,6 +19,9 @@ class ArchivedFile(BaseModel):
     error: str | None = None
 
 
+# Archive declares the file fields again rather than sharing a base with ArchivedFile:
+# pydantic puts a base's fields first, which would move ArchivedFile's `name` to the end of
+# its JSON and of the OpenAPI document. (The docstring below is the schema's description.)
 class Archive(BaseModel):
     """The task's audio (its first file) at the top level; every file in `files`."""
 

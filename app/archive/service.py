@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
+from app import claims
 from app.archive.models import ROLE_ORDER, ArchiveFile
 from app.log import get_logger
 from app.tasks.models import Task
@@ -15,24 +16,9 @@ from app.vocabulary import ArchiveStatus
 
 log = get_logger("fishhook.archive")
 
-# Each claimed file gets its attempt number under the row lock and is leased: no other
-# process copies it until the outcome is recorded or the lease runs out (the process died
-# mid-copy), so every file is downloaded once however many processes run.
+# Every file is downloaded once however many processes run (app/claims.py).
 _CLAIM_DUE = text(
-    """
-UPDATE archive_files AS f
-SET attempts = f.attempts + 1, locked_until = now() + make_interval(secs => :lease)
-FROM (
-    SELECT id FROM archive_files
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (locked_until IS NULL OR locked_until <= now())
-    ORDER BY next_attempt_at
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-) AS due
-WHERE f.id = due.id
-RETURNING f.id, f.task_ref, f.name, f.source_url, f.attempts
-"""
+    claims.due_sql("archive_files", "f", "f.id, f.task_ref, f.name, f.source_url, f.attempts")
 )
 
 # Files whose task is gone (FISHHOOK_ARCHIVE_DELETE_WITH_TASK), claimed like copies.

@@ -7,18 +7,22 @@ because the /fish sub-application (app/fish/app.py) installs only these.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from app.acedata.errors import UpstreamError
-from app.errors import AppError, is_outage, is_refused_value
+from app.errors import (
+    DATABASE_ERRORS,
+    AppError,
+    Handlers,
+    install_error_handlers,
+    is_outage,
+    is_refused_value,
+)
 from app.log import get_logger, request_id
 
 log = get_logger("fishhook.fish")
@@ -156,18 +160,16 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return render(FishError("api_error", "an unexpected error occurred"))
 
 
-_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+_HANDLERS: Handlers = {
     FishError: _fish_error,
     AppError: _app_error,
     HTTPException: _http_error,
     RequestValidationError: _validation_error,
-    PoolTimeout: _unexpected,
-    DBAPIError: _unexpected,
-    OSError: _unexpected,
+    # _unexpected tells an outage (busy) from a refused value (bad_request) and a bug.
+    **dict.fromkeys(DATABASE_ERRORS, _unexpected),
     Exception: _unexpected,
 }
 
 
 def install(app: FastAPI) -> None:
-    for kind, handler in _HANDLERS.items():
-        app.add_exception_handler(kind, handler)
+    install_error_handlers(app, _HANDLERS)

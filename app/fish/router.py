@@ -48,41 +48,38 @@ def _json(answer: service.Answer) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+async def _submitted(
+    sub: service.Submission,
+    kind: TaskKind,
+    api: str,
+    request: FishTts | FishVoices | FishAudios | FishModel,
+) -> JSONResponse:
+    """Submit like POST /v1/*; blocking unless the body asks for `async` or a callback_url."""
+    answer = await service.submit(
+        sub, kind=kind, api=api, request=request, blocking=request.blocking
+    )
+    return _json(answer)
+
+
 @router.post("/tts")
 async def tts(body: FishTts, sub: SubmissionDep, model: TtsModel = None) -> JSONResponse:
     request = body.model_copy(update={"model": model}) if model else body
-    return _json(
-        await service.submit(
-            sub, kind=TaskKind.SPEECH, api="tts", request=request, blocking=body.blocking
-        )
-    )
+    return await _submitted(sub, TaskKind.SPEECH, "tts", request)
 
 
 @router.post("/voices")
 async def voices(body: FishVoices, sub: SubmissionDep) -> JSONResponse:
-    return _json(
-        await service.submit(
-            sub, kind=TaskKind.VOICE, api="voices", request=body, blocking=body.blocking
-        )
-    )
+    return await _submitted(sub, TaskKind.VOICE, "voices", body)
 
 
 @router.post("/audios")
 async def audios(body: FishAudios, sub: SubmissionDep) -> JSONResponse:
-    return _json(
-        await service.submit(
-            sub, kind=TaskKind.SPEECH, api="audios", request=body, blocking=body.blocking
-        )
-    )
+    return await _submitted(sub, TaskKind.SPEECH, "audios", body)
 
 
 @router.post("/model")
 async def create_model(body: FishModel, sub: SubmissionDep) -> JSONResponse:
-    return _json(
-        await service.submit(
-            sub, kind=TaskKind.VOICE, api="model", request=body, blocking=body.blocking
-        )
-    )
+    return await _submitted(sub, TaskKind.VOICE, "model", body)
 
 
 @router.get("/model")

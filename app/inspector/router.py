@@ -1,11 +1,13 @@
 """The inspector's pages: overview, task and delivery lists and details, Replay and Resend,
 the live event stream, and its static files. Thin: parse, call the service, render."""
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -17,7 +19,7 @@ from app.deps import ReaderDep, RelayDep, RuntimeDep, SessionDep
 from app.errors import AppError
 from app.inspector import assets, render, service, views
 from app.inspector.auth import COOKIE
-from app.inspector.login import VisitorDep, check_csrf, form
+from app.inspector.login import Visitor, VisitorDep, check_csrf, form
 from app.inspector.login import router as login_router
 from app.relay import service as relay_service
 from app.vocabulary import ArchiveStatus
@@ -28,25 +30,48 @@ router.include_router(login_router)
 HEARTBEAT = 15  # seconds between SSE comments, so idle proxies keep the stream open
 
 
-def _html(
-    request: Request,
-    runtime: Any,
-    visitor: Any,
-    template: str,
-    section: str,
-    context: dict[str, Any],
-    status: int = 200,
-) -> Response:
-    sessions = runtime.inspector.sessions
-    return render.page(
-        request,
-        template,
-        {**visitor.context(section), **context},
-        status=status,
-        new_cookie=visitor.new_cookie,
-        secure=sessions.secure,
-        lifetime=sessions.lifetime,
-    )
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What a page renders with: the request, the runtime (the session cookie's settings)
+    and the signed-in visitor."""
+
+    request: Request
+    runtime: Any
+    visitor: Visitor
+
+    def html(
+        self, template: str, section: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        sessions = self.runtime.inspector.sessions
+        return render.page(
+            self.request,
+            template,
+            {**self.visitor.context(section), **context},
+            status=status,
+            new_cookie=self.visitor.new_cookie,
+            secure=sessions.secure,
+            lifetime=sessions.lifetime,
+        )
+
+    @property
+    def flash(self) -> str:
+        """The message the redirect to this page carried (Replay, Resend)."""
+        return self.request.query_params.get("flash", "")
+
+    async def check_form(self) -> None:
+        """A form post: refused (403) unless it carries this visitor's CSRF token."""
+        check_csrf(self.runtime, self.visitor, await form(self.request))
+
+    def not_found(self, what: str, ref: str) -> Response:
+        context = {"title": f"No such {what}", "message": f"There is no {what} {ref!r}."}
+        return self.html("error.html", what, context, 404)
+
+
+async def _page(request: Request, runtime: RuntimeDep, visitor: VisitorDep) -> _Page:
+    return _Page(request, runtime, visitor)
+
+
+PageDep = Annotated[_Page, Depends(_page)]
 
 
 def _time(value: str | None) -> datetime | None:
@@ -89,9 +114,7 @@ def _query(f: service.Filters, cursor: str | None) -> str:
 
 
 @router.get("/")
-async def overview(
-    request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
-) -> Response:
+async def overview(page: PageDep, session: ReaderDep) -> Response:
     counts = await service.counts(session)
     newest = service.Filters()
     tasks = await service.tasks(session, newest)
@@ -102,7 +125,7 @@ async def overview(
         "deliveries": deliveries.rows[:20],
         "live": True,
     }
-    return _html(request, runtime, visitor, "overview.html", "overview", context)
+    return page.html("overview.html", "overview", context)
 
 
 @router.get("/ui")
@@ -110,96 +133,68 @@ async def ui_root() -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/ui/tasks")
-async def task_list(
-    request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
+async def _list_page(
+    page: _Page,
+    section: str,
+    f: service.Filters,
+    rows: Awaitable[service.Page],
+    choices: dict[str, Any],
 ) -> Response:
-    f = _filters(request, service.STATUSES, service.KINDS)
+    """The list page `section`.html: the `rows` found for `f`, a link to the next page, and
+    what the filters offer (`choices`)."""
     try:
-        found = await service.tasks(session, f)
+        found = await rows
     except AppError as error:  # a cursor this service never issued
-        return _html(
-            request,
-            runtime,
-            visitor,
-            "error.html",
-            "tasks",
-            {"title": "Bad link", "message": error.detail},
-            400,
-        )
+        bad_link = {"title": "Bad link", "message": error.detail}
+        return page.html("error.html", section, bad_link, 400)
     context = {
         "f": f,
         "page": found,
         "next": _query(f, found.next_cursor),
-        "statuses": service.STATUSES,
-        "kinds": service.KINDS,
         "live": not f.cursor,
+        **choices,
     }
-    return _html(request, runtime, visitor, "tasks.html", "tasks", context)
+    return page.html(f"{section}.html", section, context)
+
+
+@router.get("/ui/tasks")
+async def task_list(page: PageDep, session: ReaderDep) -> Response:
+    f = _filters(page.request, service.STATUSES, service.KINDS)
+    choices = {"statuses": service.STATUSES, "kinds": service.KINDS}
+    return await _list_page(page, "tasks", f, service.tasks(session, f), choices)
 
 
 @router.get("/ui/deliveries")
-async def delivery_list(
-    request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
-) -> Response:
-    f = _filters(request, service.OUTCOMES, service.SOURCES)
-    try:
-        found = await service.deliveries(session, f)
-    except AppError as error:
-        return _html(
-            request,
-            runtime,
-            visitor,
-            "error.html",
-            "deliveries",
-            {"title": "Bad link", "message": error.detail},
-            400,
-        )
-    context = {
-        "f": f,
-        "page": found,
-        "next": _query(f, found.next_cursor),
+async def delivery_list(page: PageDep, session: ReaderDep) -> Response:
+    f = _filters(page.request, service.OUTCOMES, service.SOURCES)
+    choices = {
         "outcomes": service.OUTCOMES,
         "sources": service.SOURCES,
-        "live": not f.cursor,
         "short_search": 0 < len(f.q) < service.MIN_SEARCH,
     }
-    return _html(request, runtime, visitor, "deliveries.html", "deliveries", context)
-
-
-def _not_found(request: Request, runtime: Any, visitor: Any, what: str, ref: str) -> Response:
-    context = {"title": f"No such {what}", "message": f"There is no {what} {ref!r}."}
-    return _html(request, runtime, visitor, "error.html", what, context, 404)
+    return await _list_page(page, "deliveries", f, service.deliveries(session, f), choices)
 
 
 @router.get("/ui/deliveries/{delivery_id}")
-async def delivery_page(
-    delivery_id: str, request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
-) -> Response:
+async def delivery_page(delivery_id: str, page: PageDep, session: ReaderDep) -> Response:
     delivery = await service.delivery(session, delivery_id)
     if delivery is None:
-        return _not_found(request, runtime, visitor, "delivery", delivery_id)
+        return page.not_found("delivery", delivery_id)
     context = {
         "d": delivery,
         "body": views.body(delivery),
         "reason": views.reason(delivery.outcome, delivery.detail, delivery.body is not None),
-        "curl": views.curl(delivery, runtime.settings.public_url),
+        "curl": views.curl(delivery, page.runtime.settings.public_url),
         "replayable": delivery.outcome != "unauthenticated",
-        "flash": request.query_params.get("flash", ""),
+        "flash": page.flash,
         "live": False,
     }
-    return _html(request, runtime, visitor, "delivery.html", "deliveries", context)
+    return page.html("delivery.html", "deliveries", context)
 
 
 @router.post("/ui/deliveries/{delivery_id}/replay")
-async def replay(
-    delivery_id: str,
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: VisitorDep,
-    session: SessionDep,
-) -> Response:
-    check_csrf(runtime, visitor, await form(request))
+async def replay(delivery_id: str, page: PageDep, session: SessionDep) -> Response:
+    await page.check_form()
     try:
         receipt = await deliveries_service.replay(session, delivery_id)
     except AppError as error:
@@ -211,14 +206,12 @@ async def replay(
 
 
 @router.get("/ui/tasks/{ref}")
-async def task_page(
-    ref: str, request: Request, runtime: RuntimeDep, visitor: VisitorDep, session: ReaderDep
-) -> Response:
+async def task_page(ref: str, page: PageDep, session: ReaderDep) -> Response:
     task = await service.task(session, ref)
     if task is None:
-        return _not_found(request, runtime, visitor, "task", ref)
+        return page.not_found("task", ref)
     delivered = await service.task_deliveries(session, task.id)
-    relays = await service.relays(session, task.id)
+    relays = await relay_service.messages(session, task.id)
     context = {
         "t": task,
         "timeline": views.timeline(task, delivered, relays),
@@ -230,10 +223,10 @@ async def task_page(
         "error": task.error,
         "audio": views.audio_source(task, await _archived(session, task.id)),
         "origin": views.origin,
-        "flash": request.query_params.get("flash", ""),
+        "flash": page.flash,
         "live": True,
     }
-    return _html(request, runtime, visitor, "task.html", "tasks", context)
+    return page.html("task.html", "tasks", context)
 
 
 async def _archived(session: AsyncSession, task_id: str) -> bool:
@@ -251,18 +244,11 @@ async def task_audio(
 
 
 @router.post("/ui/tasks/{ref}/relay")
-async def resend(
-    ref: str,
-    request: Request,
-    runtime: RuntimeDep,
-    visitor: VisitorDep,
-    session: SessionDep,
-    relay: RelayDep,
-) -> Response:
-    check_csrf(runtime, visitor, await form(request))
+async def resend(ref: str, page: PageDep, session: SessionDep, relay: RelayDep) -> Response:
+    await page.check_form()
     task = await service.task(session, ref)
     if task is None:
-        return _not_found(request, runtime, visitor, "task", ref)
+        return page.not_found("task", ref)
     message = await relay_service.latest(session, task.id)
     if message is None:
         flash = "Nothing to relay: the task has no callback_url or has not finished."

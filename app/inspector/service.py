@@ -16,7 +16,6 @@ from app.callbacks.models import Delivery
 from app.ids import first_id_at
 from app.inspector.models import DeliveryText, SearchBacklog
 from app.pagination import NUL, decode_cursor, encode_cursor
-from app.relay.models import RelayAttempt, RelayMessage
 from app.tasks.models import Task
 from app.vocabulary import Outcome, TaskKind, TaskStatus
 
@@ -252,28 +251,6 @@ async def task(session: AsyncSession, ref: str) -> Task | None:
 async def task_deliveries(session: AsyncSession, task_ref: str) -> list[Any]:
     query = _delivery_columns().where(Delivery.task_ref == task_ref)
     return list(await session.execute(query.order_by(Delivery.id.desc()).limit(200)))
-
-
-async def relays(
-    session: AsyncSession, task_ref: str
-) -> list[tuple[RelayMessage, list[RelayAttempt]]]:
-    messages = list(
-        await session.scalars(
-            select(RelayMessage)
-            .where(RelayMessage.task_ref == task_ref)
-            .order_by(RelayMessage.created_at, RelayMessage.id)
-        )
-    )
-    if not messages:
-        return []
-    attempts = list(
-        await session.scalars(
-            select(RelayAttempt)
-            .where(RelayAttempt.message_id.in_([m.id for m in messages]))
-            .order_by(RelayAttempt.number)
-        )
-    )
-    return [(m, [a for a in attempts if a.message_id == m.id]) for m in messages]
 
 
 async def delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:

@@ -8,6 +8,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import claims
 from app.archive import service as archive
 from app.log import get_logger
 from app.relay.models import RelayAttempt, RelayMessage
@@ -15,26 +16,15 @@ from app.relay.sender import Answer
 
 log = get_logger("fishhook.relay")
 
-# Each claimed message gets its attempt number here, under the row lock, and is leased:
-# no other process picks it up until the attempt is recorded or the lease runs out
-# (the process died mid-attempt), so one attempt is never sent twice.
-# The task's archived files ride along in RETURNING: no round trip before the send.
+# An attempt is never sent twice (app/claims.py). The task's archived files ride along in
+# RETURNING: no round trip before the send.
 _CLAIM_DUE = text(
-    f"""
-UPDATE relay_messages AS m
-SET attempts = m.attempts + 1, locked_until = now() + make_interval(secs => :lease)
-FROM (
-    SELECT id FROM relay_messages
-    WHERE status = 'pending' AND next_attempt_at <= now()
-      AND (locked_until IS NULL OR locked_until <= now())
-    ORDER BY next_attempt_at
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-) AS due
-WHERE m.id = due.id
-RETURNING m.id, m.url, m.task, m.attempts, m.status, m.created_at,
-    {archive.files_sql("m.task_ref")} AS archive
-"""  # noqa: S608 (built at import from fixed column names)
+    claims.due_sql(
+        "relay_messages",
+        "m",
+        "m.id, m.url, m.task, m.attempts, m.status, m.created_at, "
+        f"{archive.files_sql('m.task_ref')} AS archive",
+    )
 ).columns(task=JSONB, archive=JSONB)
 
 _CLAIM_ONE = text(
@@ -136,6 +126,8 @@ async def record(
 async def messages(
     session: AsyncSession, task_ref: str
 ) -> list[tuple[RelayMessage, list[RelayAttempt]]]:
+    """A task's relay messages, oldest first, each with its attempts (the API and the
+    inspector's task page)."""
     found = list(
         await session.scalars(
             select(RelayMessage)
@@ -144,13 +136,15 @@ async def messages(
             .execution_options(populate_existing=True)
         )
     )
-    attempts = list(
-        await session.scalars(
-            select(RelayAttempt)
-            .where(RelayAttempt.message_id.in_([m.id for m in found]))
-            .order_by(RelayAttempt.number)
+    attempts: list[RelayAttempt] = []
+    if found:  # no message, no attempt: spare the round trip
+        attempts = list(
+            await session.scalars(
+                select(RelayAttempt)
+                .where(RelayAttempt.message_id.in_([m.id for m in found]))
+                .order_by(RelayAttempt.number)
+            )
         )
-    )
     await session.commit()
     return [(m, [a for a in attempts if a.message_id == m.id]) for m in found]
 

@@ -7,8 +7,9 @@ The `tasks_finished` trigger (migration 0004) sends "<id> <task_id>" on `fishhoo
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Protocol, TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,46 +109,57 @@ class Waiters:
         return sum(len(events) for events in self._waiters.values())
 
 
-async def wait_for_read(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
-    """Task `key` once it is finished, or as it stands after `seconds`. Each read takes a
-    connection of the read pool only for its statement."""
+class _Finishing(Protocol):
+    """A task as some read answers it: its status tells whether it has finished."""
+
+    @property
+    def status(self) -> str: ...
+
+
+_Read = TypeVar("_Read", bound=_Finishing)
+
+
+async def _until_finished(
+    waiters: Waiters,
+    key: str,
+    seconds: float,
+    read: Callable[[], Awaitable[_Read]],
+    before_wait: Callable[[], Awaitable[None]] | None = None,
+) -> _Read:
+    """What `read` answers for task `key` once it is finished, or after `seconds` (at most
+    MAX_WAIT); `before_wait` runs each time before the wait (to hand a connection back)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(seconds, MAX_WAIT)
     # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
     with waiters.watch(key) as woke:
-        task = await reads.task(key)
+        task = await read()
         while task.status not in TERMINAL_STATUSES:
+            if before_wait is not None:
+                await before_wait()
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
             with suppress(TimeoutError):
                 await asyncio.wait_for(woke.wait(), remaining)
             woke.clear()
-            task = await reads.task(key)
+            task = await read()
             if loop.time() >= deadline:
                 break
     return task
 
 
+async def wait_for_read(reads: Reads, waiters: Waiters, key: str, seconds: float) -> TaskOut:
+    """Task `key` once it is finished, or as it stands after `seconds`. Each read takes a
+    connection of the read pool only for its statement."""
+    return await _until_finished(waiters, key, seconds, lambda: reads.task(key))
+
+
 async def wait_for(session: AsyncSession, waiters: Waiters, key: str, seconds: float) -> Task:
     """Task `key` once it is finished, or as it stands after `seconds`, read with `session`
     (the AceData-compatible /fish routes; GET /v1/tasks/{id} uses wait_for_read)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + min(seconds, MAX_WAIT)
-    # Watch before the first read, so a NOTIFY between the read and the wait is not missed.
-    with waiters.watch(key) as woke:
-        task = await service.get(session, key)
-        while task.status not in TERMINAL_STATUSES:
-            # Hand the pool connection back before waiting.
-            await session.close()
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            with suppress(TimeoutError):
-                await asyncio.wait_for(woke.wait(), remaining)
-            woke.clear()
-            task = await service.get(session, key)
-            if loop.time() >= deadline:
-                break
+    # The session hands its pool connection back before each wait, and once done.
+    task = await _until_finished(
+        waiters, key, seconds, lambda: service.get(session, key), session.close
+    )
     await session.close()
     return task
