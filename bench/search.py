@@ -143,8 +143,8 @@ async def measure(
         for label, term in terms.items():
             compiled = (
                 service._delivery_columns()
-                .where(service.search(term, indexed=True))
-                .order_by(service.Delivery.id.desc())
+                .where(service.Delivery.id.in_(service.matching_ids(term)))
+                .order_by(service.Delivery.id.concat("").desc())
                 .limit(51)
                 .compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
             )
