@@ -87,8 +87,12 @@ async def require_api_key(
     _: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
 ) -> None:
     """The dependency that guards /v1: open when no API keys are set."""
-    settings: Settings = request.app.state.runtime.settings
-    if not settings.api_keys or api_key_matches(settings, request.headers.get("authorization")):
+    check_api_key(request.app.state.runtime.settings, request.headers.get("authorization"))
+
+
+def check_api_key(settings: Settings, authorization: str | None) -> None:
+    """Raise the 401 unless no API keys are set or `authorization` names one."""
+    if not settings.api_keys or api_key_matches(settings, authorization):
         return
     raise Unauthorized(
         "this endpoint needs Authorization: Bearer <API key>",

@@ -24,6 +24,7 @@ from app.middleware.header_limit import HeaderLimitMiddleware
 from app.middleware.request_log import RequestLogMiddleware
 from app.middleware.shutdown import CancelledRequestMiddleware, InFlight
 from app.relay.router import router as relay_router
+from app.tasks.router import is_plain_read, read_task_endpoint
 from app.tasks.router import router as tasks_router
 
 
@@ -54,16 +55,23 @@ class Fishhook(FastAPI):
 
     POST /callbacks is all AceData calls and the one endpoint that must be fast; it needs
     none of FastAPI's machinery (no validation, no dependencies), so it is served by
-    `self.callbacks`: fishhook's middleware around a bare ASGI endpoint.
+    `self.callbacks`: fishhook's middleware around a bare ASGI endpoint. The same for the
+    status read pollers repeat (GET /v1/tasks/{id}, no query string): `self.task_reads`.
     """
 
     callbacks: ASGIApp
+    task_reads: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/callbacks":
-            scope["app"] = self
-            await self.callbacks(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if scope["path"] == "/callbacks":
+                scope["app"] = self
+                await self.callbacks(scope, receive, send)
+                return
+            if is_plain_read(scope):
+                scope["app"] = self
+                await self.task_reads(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -103,17 +111,22 @@ def create_app(
     )
     app.add_middleware(HeaderLimitMiddleware, limit=settings.max_header_bytes)
     app.add_middleware(RequestLogMiddleware)
-    # The same layers around the callback endpoint, outside FastAPI's own stack.
-    app.callbacks = RequestLogMiddleware(
-        HeaderLimitMiddleware(
-            BodyLimitMiddleware(
-                CancelledRequestMiddleware(callback_endpoint, in_flight=in_flight),
-                limit=settings.max_body_bytes,
-                timeout=settings.client_timeout,
-            ),
-            limit=settings.max_header_bytes,
+
+    # The same layers around the bare endpoints, outside FastAPI's own stack.
+    def layered(endpoint: ASGIApp) -> ASGIApp:
+        return RequestLogMiddleware(
+            HeaderLimitMiddleware(
+                BodyLimitMiddleware(
+                    CancelledRequestMiddleware(endpoint, in_flight=in_flight),
+                    limit=settings.max_body_bytes,
+                    timeout=settings.client_timeout,
+                ),
+                limit=settings.max_header_bytes,
+            )
         )
-    )
+
+    app.callbacks = layered(callback_endpoint)
+    app.task_reads = layered(read_task_endpoint)
     docs.install(app)
     openapi.document(
         app,

@@ -1,4 +1,5 @@
 import pytest
+from pydantic import SecretStr
 
 from tests.support.api import post_callback, submit
 
@@ -65,3 +66,29 @@ async def test_foreign_cursor_is_400(client):
     answer = await client.get("/v1/tasks", params={"cursor": "%%%not-ours"})
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid_cursor"
+
+
+async def test_a_plain_read_answers_as_the_routed_one_does(app, client, settings):
+    # Without a query string the read is served outside FastAPI's routing (main.Fishhook):
+    # the same body, the same problems, the same API keys.
+    task = await submit(client, "speech")
+    for ref in (task["id"], task["task_id"]):
+        plain = await client.get(f"/v1/tasks/{ref}")
+        routed = await client.get(f"/v1/tasks/{ref}", params={"wait": 0})
+        assert plain.status_code == routed.status_code == 200
+        assert plain.json() == routed.json()
+        assert plain.headers["content-type"] == routed.headers["content-type"]
+    plain_404, routed_404 = [await client.get("/v1/tasks/tsk_nothing" + q) for q in ("", "?wait=0")]
+    assert plain_404.status_code == routed_404.status_code == 404
+    assert plain_404.json() == routed_404.json()
+
+    settings.api_keys = [SecretStr("key-one")]
+    for q in ("", "?wait=0"):
+        refused = await client.get(f"/v1/tasks/{task['id']}{q}")
+        assert refused.status_code == 401, q
+        assert refused.json()["code"] == "invalid_api_key"
+        assert refused.headers["www-authenticate"] == "Bearer"
+        allowed = await client.get(
+            f"/v1/tasks/{task['id']}{q}", headers={"authorization": "Bearer key-one"}
+        )
+        assert allowed.status_code == 200, q
