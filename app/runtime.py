@@ -184,20 +184,8 @@ async def start(
         yield runtime
 
 
-def observe_worker(runtime: Runtime) -> None:
-    """Write this worker's gauges (a scrape sums them over the live workers)."""
-    worker_metrics.observe(
-        worker_metrics.Worker(
-            intake_waiting=runtime.intake.waiting,
-            long_polls=len(runtime.waiters),
-            pool_checked_out=runtime.engine.pool.checkedout(),  # type: ignore[attr-defined]
-            pool_size=runtime.settings.db_pool_size,
-        )
-    )
-
-
 async def _observe(runtime: Runtime) -> None:
-    observe_worker(runtime)
+    worker_metrics.observe(runtime)
 
 
 async def _archiver(

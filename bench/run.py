@@ -252,7 +252,7 @@ async def succeeded_ids(url: str) -> set[str]:
                 return found
 
 
-async def prepare_database(admin_url: str) -> str:
+async def prepare_database(admin_url: str, search_index: bool = True) -> str:
     name = f"fishhook_bench_{secrets.token_hex(4)}"
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
@@ -264,6 +264,10 @@ async def prepare_database(admin_url: str) -> str:
     async with engine.begin() as conn:
         for statement in servers.REFERENCE_TABLES:
             await conn.execute(text(statement))
+        if not search_index:
+            # For an A/B of what the body search costs intake: nothing is noted for the
+            # indexer (app/inspector/indexer.py), which then has nothing to do.
+            await conn.execute(text("DROP TRIGGER deliveries_search_backlog ON deliveries"))
     await engine.dispose()
     return url
 
@@ -377,7 +381,7 @@ async def main(args: argparse.Namespace) -> int:
         admin_url = asyncpg_url(args.database_url)
     else:
         admin_url = servers.embedded_admin_url()
-    db_url = await prepare_database(admin_url)
+    db_url = await prepare_database(admin_url, search_index=not args.no_search_index)
     print(f"database: {make_url(db_url).render_as_string(hide_password=True)}", flush=True)
     try:
         return await run(plan, db_url, args)
@@ -624,6 +628,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--soak", type=int, default=0, help="callbacks for the memory check")
     parser.add_argument("--report", default=str(ROOT / "bench" / "REPORT.md"))
+    parser.add_argument(
+        "--no-search-index",
+        action="store_true",
+        help="without the body search's backlog trigger: the A/B of what search costs intake",
+    )
     return parser.parse_args()
 
 

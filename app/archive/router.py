@@ -12,7 +12,6 @@ from app.archive.worker import Archiver
 from app.deps import ApiKeyDep, ReaderDep, RuntimeDep
 from app.errors import AppError, Conflict, NotFound
 from app.runtime import Runtime
-from app.tasks import service as tasks
 from app.vocabulary import ArchiveStatus
 
 # audio/mpeg, audio/wav, image/png...: whatever type the file was served with.
@@ -55,7 +54,7 @@ async def send_file(
     if_none_match: str | None,
 ) -> Response:
     """One archived file as an answer (shared by the API and the inspector's player)."""
-    task = await tasks.get(session, task_ref)
+    task = await runtime.reads.task(task_ref)
     found = await service.file_of(session, task.id, file)
     if found is None:
         what = f"a file named {file!r}" if file else "a generated file"

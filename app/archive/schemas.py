@@ -8,8 +8,9 @@ from app.archive.service import sort_key
 from app.vocabulary import ArchiveStatus
 
 
-class ArchivedFile(BaseModel):
-    name: str  # "audio", "sample_1", "cover", ...: GET /v1/tasks/{id}/audio?file=<name>
+class FileState(BaseModel):
+    """Where one archived file stands."""
+
     status: ArchiveStatus
     size: int | None = None
     sha256: str | None = None
@@ -19,18 +20,13 @@ class ArchivedFile(BaseModel):
     error: str | None = None
 
 
-# Archive declares the file fields again rather than sharing a base with ArchivedFile:
-# pydantic puts a base's fields first, which would move ArchivedFile's `name` to the end of
-# its JSON and of the OpenAPI document. (The docstring below is the schema's description.)
-class Archive(BaseModel):
+class ArchivedFile(FileState):
+    name: str  # "audio", "sample_1", "cover", ...: GET /v1/tasks/{id}/audio?file=<name>
+
+
+class Archive(FileState):
     """The task's audio (its first file) at the top level; every file in `files`."""
 
-    status: ArchiveStatus
-    size: int | None = None
-    sha256: str | None = None
-    content_type: str | None = None
-    url: str
-    error: str | None = None
     files: list[ArchivedFile]
 
 

@@ -4,14 +4,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ColumnElement, ScalarSelect, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import with_expression
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app import claims
 from app.archive.models import ROLE_ORDER, ArchiveFile
 from app.log import get_logger
-from app.tasks.models import Task
 from app.vocabulary import ArchiveStatus
 
 log = get_logger("fishhook.archive")
@@ -162,10 +161,10 @@ async def file_of(session: AsyncSession, task_ref: str, name: str | None) -> Arc
     return files[0] if files else None
 
 
-def with_files() -> Any:
-    """A loader option that fills Task.archive with the task's files (one correlated
-    subquery over ix_archive_files_task_ref_name, in the same round trip)."""
-    files = (
+def files_of_task(task_ref: ColumnElement[str] | InstrumentedAttribute[str]) -> ScalarSelect[Any]:
+    """files_sql as an expression: a correlated subquery over ix_archive_files_task_ref_name,
+    for a statement that reads tasks (see tasks.service)."""
+    return (
         select(
             func.jsonb_agg(
                 func.jsonb_build_object(
@@ -173,10 +172,9 @@ def with_files() -> Any:
                 )
             )
         )
-        .where(ArchiveFile.task_ref == Task.id)
+        .where(ArchiveFile.task_ref == task_ref)
         .scalar_subquery()
     )
-    return with_expression(Task.archive, files)
 
 
 def sort_key(name: str) -> tuple[int, int, str]:

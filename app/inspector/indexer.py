@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.ids import first_id_at
 
 BATCH = 500
-DUTY = 0.05  # of each worker's time, at most, while deliveries keep arriving
+DUTY = 0.02  # of each worker's time, at most, while deliveries keep arriving
 IDLE_WAIT = 1.0  # seconds between looks at an empty backlog
 
 # The newest delivery in the backlog, read in the same snapshot, says whether callbacks are

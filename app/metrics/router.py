@@ -7,8 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deps import RuntimeDep
-from app.metrics import exposition
-from app.runtime import observe_worker
+from app.metrics import exposition, service
 
 router = APIRouter(tags=["metrics"])
 
@@ -22,5 +21,5 @@ _TEXT = {"text/plain": {"schema": {"type": "string"}}}
     responses={200: {"description": "Prometheus text 0.0.4", "content": _TEXT}},
 )
 async def metrics(runtime: RuntimeDep) -> Response:
-    observe_worker(runtime)  # this worker's figures as of now; the others', as of <1 s ago
+    service.observe(runtime)  # this worker's figures as of now; the others', as of <1 s ago
     return Response(exposition.render(), media_type=exposition.CONTENT_TYPE)

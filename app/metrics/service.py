@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.ids import first_id_at
 from app.metrics import families
 from app.vocabulary import Outcome, TaskStatus
+
+if TYPE_CHECKING:  # the runtime is built from the features, metrics among them
+    from app.runtime import Runtime
 
 WINDOW = 86_400.0  # seconds counted by the *_24h gauges
 TABLES = ("tasks", "deliveries", "relay_messages", "relay_attempts", "idempotency_keys")
@@ -85,19 +89,10 @@ def version() -> str:
         return "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Worker:
-    """This worker's own state, read from memory."""
-
-    intake_waiting: int
-    long_polls: int
-    pool_checked_out: int
-    pool_size: int
-
-
-def observe(worker: Worker) -> None:
-    """Write this worker's figures; a scrape sums them over the live workers."""
-    families.intake_waiting.set(worker.intake_waiting)
-    families.long_polls.set(worker.long_polls)
-    families.pool_checked_out.set(worker.pool_checked_out)
-    families.pool_size.set(worker.pool_size)
+def observe(runtime: "Runtime") -> None:
+    """Write this worker's figures, read from memory; a scrape sums them over the live
+    workers."""
+    families.intake_waiting.set(runtime.intake.waiting)
+    families.long_polls.set(len(runtime.waiters))
+    families.pool_checked_out.set(runtime.engine.pool.checkedout())  # type: ignore[attr-defined]
+    families.pool_size.set(runtime.settings.db_pool_size)

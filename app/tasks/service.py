@@ -11,7 +11,7 @@ from app import url_safety as safety
 from app.acedata.client import AceDataClient
 from app.acedata.errors import OutcomeUnknown, UpstreamError
 from app.acedata.schemas import ErrorInfo, read_result
-from app.archive.service import with_files
+from app.archive.service import files_of_task
 from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
@@ -27,8 +27,28 @@ from app.vocabulary import TaskKind, TaskStatus
 
 log = get_logger("fishhook.tasks")
 
-# The table itself: submit's two writes are plain statements (see _claim_task).
+# The table itself: submit's two writes are plain statements.
 _TASKS: Table = Task.__table__  # type: ignore[assignment]
+# Core statements, built once: the ORM's unit of work was 45-50 % of a submit's samples in
+# py-spy, and building the statements anew for each submit another 8 %.
+_INSERT_TASK = insert(_TASKS).values(status=TaskStatus.PENDING)
+_t = _TASKS.c
+_pending = _t.status == TaskStatus.PENDING
+_ACCEPT = (
+    update(_TASKS)
+    .where(_t.id == bindparam("ref"), or_(_pending, _t.task_id.is_(None)))
+    .values(
+        task_id=func.coalesce(_t.task_id, bindparam("task_id")),
+        trace_id=func.coalesce(_t.trace_id, bindparam("trace_id")),
+        status=case((_pending, TaskStatus.SUBMITTED), else_=_t.status),
+        next_check_at=case(
+            (_pending, func.now() + func.make_interval(0, 0, 0, 0, 0, 0, bindparam("after"))),
+            else_=_t.next_check_at,
+        ),
+        updated_at=case((_pending, func.now()), else_=_t.updated_at),
+    )
+    .returning(_TASKS)
+)
 
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
@@ -97,29 +117,23 @@ async def _claim_task(
         if not claim.first:
             await session.rollback()
             return claim.task_ref, True
-    # A Core insert, not session.add(): the ORM's unit of work was 45-50 % of a submit's
-    # samples in py-spy.
-    insert_task = insert(_TASKS).values(
-        id=ref,
-        kind=kind,
-        status=TaskStatus.PENDING,
-        input=task_input,
-        webhook_url=webhook,
-        fish_api=fish_api,
-    )
+    values = {"id": ref, "kind": kind, "input": task_input, "webhook_url": webhook}
+    values["fish_api"] = fish_api
     if idempotency_key is None:
-        await _on_its_own(session, insert_task)
+        await _on_its_own(session, _INSERT_TASK, values)
     else:  # in the key's transaction
-        await session.execute(insert_task)
+        await session.execute(_INSERT_TASK, values)
         await session.commit()
     return ref, False
 
 
-async def _on_its_own(session: AsyncSession, statement: Executable) -> Result[Any]:
+async def _on_its_own(
+    session: AsyncSession, statement: Executable, values: dict[str, Any]
+) -> Result[Any]:
     """Run one statement outside any transaction (the server commits it as it runs), on a
     session that has none open: one round trip instead of three (BEGIN, it, COMMIT)."""
     connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    result = await connection.execute(statement)
+    result = await connection.execute(statement, values)
     await session.commit()  # nothing to send: returns the connection to the pool
     return result
 
@@ -180,26 +194,8 @@ async def _accepted(
     """Store AceData's acceptance. A callback may have finished the task meanwhile: then only
     a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
-    t = _TASKS.c
-    pending = t.status == TaskStatus.PENDING
-    row = (
-        await _on_its_own(
-            session,
-            update(_TASKS)
-            .where(t.id == ref, or_(pending, t.task_id.is_(None)))
-            .values(
-                task_id=func.coalesce(t.task_id, task_id),
-                trace_id=func.coalesce(t.trace_id, trace_id),
-                status=case((pending, TaskStatus.SUBMITTED), else_=t.status),
-                next_check_at=case(
-                    (pending, func.now() + func.make_interval(0, 0, 0, 0, 0, 0, reconcile_after)),
-                    else_=t.next_check_at,
-                ),
-                updated_at=case((pending, func.now()), else_=t.updated_at),
-            )
-            .returning(_TASKS),
-        )
-    ).one_or_none()
+    values = {"ref": ref, "task_id": task_id, "trace_id": trace_id, "after": reconcile_after}
+    row = (await _on_its_own(session, _ACCEPT, values)).one_or_none()
     # A Task outside the session, from the row: loading it into the session costs more.
     return Task(**row._mapping) if row is not None else await get(session, ref)
 
@@ -239,6 +235,11 @@ def _with_delivery_count() -> Any:
         .scalar_subquery()
     )
     return with_expression(Task.deliveries, count)
+
+
+def with_files() -> Any:
+    """Fills Task.archive with the task's archived files, in the same round trip."""
+    return with_expression(Task.archive, files_of_task(Task.id))
 
 
 # Built once: every read of a task by id, long-polls included, runs this statement.
