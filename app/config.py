@@ -142,6 +142,12 @@ class Settings(BaseSettings):
             return (self.data_dir.resolve() / "archive").as_uri()
         return None if self.archive_url.strip().lower() == "none" else self.archive_url
 
+    @property
+    def connection_settings(self) -> dict[str, str]:
+        """What every connection that writes tasks tells PostgreSQL: with the archive off,
+        the trigger that notes a succeeded task's files keeps none (migration 0012)."""
+        return {"fishhook.archive": "off"} if self.archive_target is None else {}
+
     @model_validator(mode="after")
     def public_url_follows_host_and_port(self) -> "Settings":
         """Unset FISHHOOK_PUBLIC_URL: callbacks come to the address the service listens on

@@ -161,6 +161,7 @@ async def start(
                 writers=settings.intake_writers,
                 max_batch=settings.intake_max_batch,
                 max_waiting=settings.intake_max_waiting,
+                server_settings=settings.connection_settings,
             ),
             waiters=waiters,
             relay=Relay(sessionmaker, relay_http, secret_key(resolved.relay_secret), settings),

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["archive"], dependencies=[ApiKeyDep])
     responses={
         200: {"content": {"*/*": _BINARY}, "description": "the whole file, as AceData typed it"},
         206: {"content": {"*/*": _BINARY}, "description": "the byte range asked for"},
-        404: {"description": "no such task, or it has no generated file"},
+        404: {"description": "no such task, it has no generated file, or the archive is off"},
         409: {"description": "not_archived_yet, or archive_failed"},
     },
 )
@@ -55,6 +55,10 @@ async def send_file(
 ) -> Response:
     """One archived file as an answer (shared by the API and the inspector's player)."""
     task = await runtime.reads.task(task_ref)
+    if runtime.archiver is None:
+        raise NotFound(
+            "this service keeps no files (FISHHOOK_ARCHIVE_URL=none)", code="archive_off"
+        )
     found = await service.file_of(session, task.id, file)
     if found is None:
         what = f"a file named {file!r}" if file else "a generated file"

@@ -44,8 +44,10 @@ class Intake:
         writers: int = 2,
         max_batch: int = 200,
         max_waiting: int = 5000,
+        server_settings: dict[str, str] | None = None,
     ) -> None:
         self._dsn = asyncpg_url(database_url, dsn=True)
+        self._server_settings = server_settings or {}  # Settings.connection_settings
         self._writers = writers  # at most this many statements at once
         self._max_batch = max_batch
         self._max_waiting = max_waiting
@@ -165,7 +167,10 @@ class Intake:
             if not conn.is_closed():
                 return conn
         return await asyncpg.connect(
-            self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
+            self._dsn,
+            timeout=CONNECT_TIMEOUT,
+            command_timeout=COMMAND_TIMEOUT,
+            server_settings=self._server_settings,
         )
 
     async def _write(self, conn: asyncpg.Connection, batch: list[_Waiting]) -> None:

@@ -5,6 +5,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from app.simulator import media as generated
 from tests.support.api import post_callback, read, submit
 from tests.support.archive import archived, quick, speech_succeeded
@@ -232,3 +234,16 @@ async def test_the_inspector_plays_the_archived_copy(archive_client, media):
         f"/ui/tasks/{task['id']}/audio", headers={"Range": "bytes=10-19"}
     )
     assert (played.status_code, played.content) == (206, whole[10:20])
+
+
+async def test_with_the_archive_off_a_task_has_no_archive_and_no_audio_url(serve, media):
+    async with serve(**quick(media, archive_url="none")) as (app, client):
+        task = await speech_succeeded(client, media.file("task/never.mp3"))
+        done = await read(client, task["id"])
+        answer = await client.get(f"/v1/tasks/{task['id']}/audio")
+        async with app.state.runtime.sessionmaker() as session:
+            kept = await session.scalar(text("SELECT count(*) FROM archive_files"))
+    assert done["status"] == "succeeded"
+    assert done["archive"] is None  # not "pending" for ever
+    assert kept == 0
+    assert (answer.status_code, answer.json()["code"]) == (404, "archive_off")
