@@ -41,6 +41,9 @@ _STALE = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08
     asyncpg.AdminShutdownError,  # 57P01: terminated by an administrator, or shutdown
     asyncpg.CrashShutdownError,  # 57P02
+    # "another operation is in progress": a connection left mid-statement when the server
+    # ended it (seen when every pooled connection was terminated under concurrent reads).
+    asyncpg.exceptions.InternalClientError,
     OSError,
 )
 APPLICATION_NAME = "fishhook-reads"
@@ -116,6 +119,7 @@ class Reads:
             record: asyncpg.Record | None = await conn.fetchrow(query, *args)
             return record
         except _STALE:
+            conn.terminate()  # never back into the pool as it is
             if not retried:
                 raise
             raise database_unavailable() from None

@@ -46,7 +46,7 @@ router = APIRouter(
 SUBMIT_ERRORS = problems(403, 409, 422, 502, 504)
 
 
-Submit = Callable[[TaskKind, VoiceRequest | SpeechRequest], Awaitable[TaskOut]]
+Submit = Callable[[TaskKind, VoiceRequest | SpeechRequest], Awaitable[Response]]
 
 
 async def _submitter(
@@ -54,13 +54,12 @@ async def _submitter(
     acedata: AceDataDep,
     keys: KeysDep,
     settings: SettingsDep,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Submit:
     """What both submit endpoints do with their body."""
     key = check_key(idempotency_key) if idempotency_key is not None else None
 
-    async def submit(kind: TaskKind, body: VoiceRequest | SpeechRequest) -> TaskOut:
+    async def submit(kind: TaskKind, body: VoiceRequest | SpeechRequest) -> Response:
         with tracing.span("fishhook.submit", **{"fishhook.kind": kind}) as span:
             task, replayed = await service.submit(
                 session,
@@ -73,9 +72,10 @@ async def _submitter(
             )
             span.set_attribute("fishhook.task", task.id)
             span.set_attribute("fishhook.task_id", task.task_id or "")
-        if replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return TaskOut.of(task, settings.public_url)
+        # Serialised once: returned as a model, FastAPI would validate it again first.
+        answer = TaskOut.of(task, settings.public_url).model_dump_json()
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(answer, status_code=202, headers=headers, media_type="application/json")
 
     return submit
 
@@ -83,13 +83,13 @@ async def _submitter(
 SubmitDep = Annotated[Submit, Depends(_submitter)]
 
 
-@router.post("/voices", status_code=202, responses=SUBMIT_ERRORS)
-async def create_voice(body: VoiceRequest, submit: SubmitDep) -> TaskOut:
+@router.post("/voices", status_code=202, response_model=TaskOut, responses=SUBMIT_ERRORS)
+async def create_voice(body: VoiceRequest, submit: SubmitDep) -> Response:
     return await submit(TaskKind.VOICE, body)
 
 
-@router.post("/speech", status_code=202, responses=SUBMIT_ERRORS)
-async def create_speech(body: SpeechRequest, submit: SubmitDep) -> TaskOut:
+@router.post("/speech", status_code=202, response_model=TaskOut, responses=SUBMIT_ERRORS)
+async def create_speech(body: SpeechRequest, submit: SubmitDep) -> Response:
     return await submit(TaskKind.SPEECH, body)
 
 
