@@ -7,6 +7,7 @@ Run from the repository root: .venv/bin/python -m bench.archive
 own database; the simulator serves the files).
 """
 
+import argparse
 import asyncio
 import os
 import secrets
@@ -136,4 +137,7 @@ async def run(url: str, sim: str, root: Path) -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    ).parse_args()  # --help says what it does instead of starting it
     asyncio.run(main())

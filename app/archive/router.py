@@ -61,7 +61,7 @@ async def send_file(
         )
     found = await service.file_of(session, task.id, file)
     if found is None:
-        what = f"a file named {file!r}" if file else "a generated file"
+        what = f"file named {file!r}" if file else "generated file"
         raise NotFound(f"task {task.id} has no {what} to archive", code="no_archived_file")
     archiver: Archiver | None = runtime.archiver
     if found.status == ArchiveStatus.FAILED:
