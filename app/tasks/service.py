@@ -1,8 +1,10 @@
 """Submitting jobs to AceData and reading tasks back."""
 
+import json
 from typing import Any
 
-from sqlalchemy import Executable, Result, Table, bindparam, case, func, insert, or_, select, update
+import asyncpg
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
@@ -16,7 +18,7 @@ from app.callbacks import credentials
 from app.callbacks.models import Delivery
 from app.callbacks.service import Inbound, ingest
 from app.config import Settings
-from app.errors import NotFound, Unprocessable
+from app.errors import NotFound, Unprocessable, database_unavailable, is_outage
 from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.log import get_logger
@@ -27,28 +29,25 @@ from app.vocabulary import TaskKind, TaskStatus
 
 log = get_logger("fishhook.tasks")
 
-# The table itself: submit's two writes are plain statements.
-_TASKS: Table = Task.__table__  # type: ignore[assignment]
-# Core statements, built once: the ORM's unit of work was 45-50 % of a submit's samples in
-# py-spy, and building the statements anew for each submit another 8 %.
-_INSERT_TASK = insert(_TASKS).values(status=TaskStatus.PENDING)
-_t = _TASKS.c
-_pending = _t.status == TaskStatus.PENDING
-_ACCEPT = (
-    update(_TASKS)
-    .where(_t.id == bindparam("ref"), or_(_pending, _t.task_id.is_(None)))
-    .values(
-        task_id=func.coalesce(_t.task_id, bindparam("task_id")),
-        trace_id=func.coalesce(_t.trace_id, bindparam("trace_id")),
-        status=case((_pending, TaskStatus.SUBMITTED), else_=_t.status),
-        next_check_at=case(
-            (_pending, func.now() + func.make_interval(0, 0, 0, 0, 0, 0, bindparam("after"))),
-            else_=_t.next_check_at,
-        ),
-        updated_at=case((_pending, func.now()), else_=_t.updated_at),
-    )
-    .returning(_TASKS)
-)
+# Submit's two writes, straight through asyncpg on the session's pooled connection: in
+# py-spy, the ORM's unit of work was 45-50 % of a submit's samples, and Core statements
+# still spent about a quarter in SQLAlchemy's execution. jsonb parameters are JSON text,
+# as SQLAlchemy's asyncpg dialect sets its codec; its decoder gives jsonb back as objects.
+_INSERT_TASK = """
+INSERT INTO tasks (id, kind, status, input, webhook_url, fish_api)
+VALUES ($1, $2, 'pending', $3, $4, $5)
+"""
+_ACCEPT = """
+UPDATE tasks SET
+    task_id = coalesce(task_id, $2),
+    trace_id = coalesce(trace_id, $3),
+    status = CASE WHEN status = 'pending' THEN 'submitted' ELSE status END,
+    next_check_at = CASE WHEN status = 'pending' THEN now() + make_interval(secs => $4)
+                         ELSE next_check_at END,
+    updated_at = CASE WHEN status = 'pending' THEN now() ELSE updated_at END
+WHERE id = $1 AND (status = 'pending' OR task_id IS NULL)
+RETURNING *
+"""
 
 # Answers that tell the client to try again (AceData's outage, rate limit, timeout).
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
@@ -117,25 +116,33 @@ async def _claim_task(
         if not claim.first:
             await session.rollback()
             return claim.task_ref, True
-    values = {"id": ref, "kind": kind, "input": task_input, "webhook_url": webhook}
-    values["fish_api"] = fish_api
-    if idempotency_key is None:
-        await _on_its_own(session, _INSERT_TASK, values)
-    else:  # in the key's transaction
-        await session.execute(_INSERT_TASK, values)
+    row = (ref, kind, json.dumps(task_input), webhook, fish_api)
+    # With a key, inside its transaction; without one, on its own: one round trip.
+    await _statement(session, _INSERT_TASK, *row, on_its_own=idempotency_key is None)
+    if idempotency_key is not None:
         await session.commit()
     return ref, False
 
 
-async def _on_its_own(
-    session: AsyncSession, statement: Executable, values: dict[str, Any]
-) -> Result[Any]:
-    """Run one statement outside any transaction (the server commits it as it runs), on a
-    session that has none open: one round trip instead of three (BEGIN, it, COMMIT)."""
-    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    result = await connection.execute(statement, values)
-    await session.commit()  # nothing to send: returns the connection to the pool
-    return result
+async def _statement(
+    session: AsyncSession, sql: str, *args: object, on_its_own: bool
+) -> asyncpg.Record | None:
+    """Run `sql` on the session's connection through asyncpg, and return its first row.
+    `on_its_own`: outside any transaction (the server commits it as it runs; the session
+    must have none open), and the connection goes back to the pool at once."""
+    options = {"isolation_level": "AUTOCOMMIT"} if on_its_own else None
+    connection = await session.connection(execution_options=options)
+    driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+    try:
+        record: asyncpg.Record | None = await driver.fetchrow(sql, *args)
+        return record
+    except Exception as exc:
+        if is_outage(exc):
+            raise database_unavailable() from exc
+        raise
+    finally:
+        if on_its_own:
+            await session.commit()  # nothing to send: returns the connection to the pool
 
 
 async def _call_acedata(
@@ -194,10 +201,10 @@ async def _accepted(
     """Store AceData's acceptance. A callback may have finished the task meanwhile: then only
     a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
-    values = {"ref": ref, "task_id": task_id, "trace_id": trace_id, "after": reconcile_after}
-    row = (await _on_its_own(session, _ACCEPT, values)).one_or_none()
+    args = (ref, task_id, trace_id, reconcile_after)
+    row = await _statement(session, _ACCEPT, *args, on_its_own=True)
     # A Task outside the session, from the row: loading it into the session costs more.
-    return Task(**row._mapping) if row is not None else await get(session, ref)
+    return Task(**row) if row is not None else await get(session, ref)
 
 
 async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
