@@ -27,7 +27,6 @@ import signal
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -42,10 +41,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.callbacks import credentials
 from app.config import asyncpg_url
-from app.ids import new_id
 from app.migrate import upgrade
 from bench import paths, scale, servers
 from bench.loadgen import Outcome, build_request, closed_loop, open_loop
+from tests.support.database import run_admin
+from tests.support.rows import submitted_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "acedata"
@@ -206,22 +206,10 @@ async def drive_submits(
 async def direct_tasks(db_url: str, public_url: str, count: int) -> list[dict[str, Any]]:
     """`count` submitted tasks written straight into the database, with their callback URLs:
     the callback phases need more tasks than the submit phase is worth waiting for."""
-    ids = [new_id("tsk") for _ in range(count)]  # the shape the API's cursors expect
-    task_ids = [str(uuid.uuid4()) for _ in range(count)]
-    engine = create_async_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO tasks (id, task_id, kind, status, input) "
-                "SELECT unnest(CAST(:ids AS text[])), unnest(CAST(:task_ids AS text[])), "
-                "'speech', 'submitted', '{}'::jsonb"
-            ),
-            {"ids": ids, "task_ids": task_ids},
-        )
-    await engine.dispose()
+    tasks = await submitted_tasks(db_url, count)
     secret = servers.CALLBACK_SECRET.encode()
     jobs = []
-    for n, (ref, task_id) in enumerate(zip(ids, task_ids, strict=True)):
+    for n, (ref, task_id) in enumerate(tasks):
         url = credentials.callback_url(public_url, secret, ref)
         jobs.append(
             {
@@ -254,10 +242,7 @@ async def succeeded_ids(url: str) -> set[str]:
 
 async def prepare_database(admin_url: str, search_index: bool = True) -> str:
     name = f"fishhook_bench_{secrets.token_hex(4)}"
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
+    await run_admin(admin_url, f'CREATE DATABASE "{name}"')
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade, url)
     engine = create_async_engine(url)
@@ -273,10 +258,7 @@ async def prepare_database(admin_url: str, search_index: bool = True) -> str:
 
 
 async def drop_database(admin_url: str, url: str) -> None:
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    await engine.dispose()
+    await run_admin(admin_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 async def load_reference_tasks(url: str, task_ids: list[str]) -> None:

@@ -23,6 +23,8 @@ from app.main import create_app
 from app.migrate import upgrade
 from tests.support.acedata_fake import FakeAceData
 from tests.support.database import empty_tables, run_admin
+from tests.support.receiver import Receiver
+from tests.support.receiver import serve as serve_receiver
 from tests.support.settings import ACEDATA_TOKEN, CALLBACK_SECRET
 
 
@@ -110,3 +112,10 @@ async def serve(settings: Settings, acedata: FakeAceData, database_url: str) -> 
 
     yield start
     await empty_tables(database_url)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A client's webhook receiver on loopback, answering as its `script` says."""
+    async with serve_receiver(Receiver()) as running:
+        yield running

@@ -12,6 +12,7 @@ from app.callbacks import credentials, service
 from app.callbacks.service import Inbound, Receipt
 from app.errors import PayloadTooLarge, problem, render_error
 from app.metrics import families
+from app.middleware.request_log import BareRoute
 
 if TYPE_CHECKING:  # the runtime is built from the features, callbacks among them
     from app.runtime import Runtime
@@ -102,11 +103,15 @@ def _declared_size(request: Request) -> int:
         return -1
 
 
+_ROUTE = BareRoute("/callbacks")
+
+
 async def callback_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     """POST /callbacks as a bare ASGI endpoint: the hot path skips FastAPI's routing, its
     dependency solving and its exception layers, and answers errors through the same
     handlers (see main.Fishhook)."""
     request = Request(scope, receive)
+    scope["route"] = _ROUTE
     try:
         if request.method != "POST":
             raise HTTPException(405, "use POST", headers={"Allow": "POST"})

@@ -8,6 +8,7 @@ path without its query string (query strings carry callback credentials).
 import os
 import re
 import time
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,8 +21,14 @@ access = get_logger("fishhook.access")
 # quotes, newlines, a forged `status=500`) is replaced by a fresh id.
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,100}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Routes served outside the router (see main.Fishhook).
-_BARE_ROUTES = frozenset({"/callbacks"})
+
+
+@dataclass(frozen=True, slots=True)
+class BareRoute:
+    """A route served outside FastAPI's router (see main.Fishhook): its endpoint puts one in
+    `scope["route"]`, as the router does, so the request is counted by its template."""
+
+    path: str
 
 
 class RequestLogMiddleware:
@@ -70,11 +77,7 @@ def route_template(scope: Scope) -> str:
     """The path template of the route that served the request; `unmatched` for a 404."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
-    if scope["path"] in _BARE_ROUTES:
-        return str(scope["path"])
-    return "unmatched"
+    return path if isinstance(path, str) else "unmatched"
 
 
 def _client_id(scope: Scope) -> str | None:

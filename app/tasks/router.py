@@ -19,6 +19,7 @@ from app.deps import (
 from app.errors import render_error
 from app.idempotency.service import KEY_PATTERN, check_key
 from app.keys import check_api_key
+from app.middleware.request_log import BareRoute
 from app.openapi import problems
 from app.pagination import PageDep
 from app.tasks import service
@@ -94,6 +95,7 @@ async def create_speech(body: SpeechRequest, submit: SubmitDep) -> Response:
 
 
 READ_PREFIX = "/v1/tasks/"
+_READ = BareRoute(READ_PREFIX + "{task_ref}")  # read_task_endpoint's, for the access log
 
 
 @router.get("/tasks/{task_ref}", response_model=TaskOut, responses=problems(404))
@@ -154,6 +156,3 @@ async def read_task_endpoint(scope: Scope, receive: Receive, send: Send) -> None
     except Exception as exc:
         response = await render_error(request, exc)
     await response(scope, receive, send)
-
-
-_READ = next(r for r in router.routes if getattr(r, "path", None) == READ_PREFIX + "{task_ref}")

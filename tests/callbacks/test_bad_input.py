@@ -1,26 +1,14 @@
 """Bad input at /callbacks: a clear 4xx problem, the request still logged, no task changed."""
 
-import copy
 import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.api import callback_path, post_callback, state, submit
+from tests.support.api import callback_path, logged, post_callback, state, submit
+from tests.support.api import tts_success as success
 from tests.support.fixtures import fixture
-
-
-def success(task_id: str) -> dict:
-    body = copy.deepcopy(fixture("tts_callback_success"))
-    body["task_id"] = task_id
-    return body
-
-
-async def logged(client, delivery_id: str) -> dict:
-    answer = await client.get(f"/v1/deliveries/{delivery_id}")
-    assert answer.status_code == 200
-    return answer.json()
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])

@@ -2,7 +2,6 @@
 the credential into the log, or be told a misleading reason."""
 
 import asyncio
-import copy
 import secrets
 
 import pytest
@@ -10,20 +9,8 @@ import pytest
 from app.callbacks import service
 from app.callbacks.batch import apply_batch
 from app.callbacks.service import MAX_TASK_ID, Inbound
-from tests.support.api import callback_path, post_callback, read, submit
-from tests.support.fixtures import fixture
-
-
-def success(task_id: str) -> dict:
-    body = copy.deepcopy(fixture("tts_callback_success"))
-    body["task_id"] = task_id
-    return body
-
-
-async def logged(client, delivery_id: str) -> dict:
-    answer = await client.get(f"/v1/deliveries/{delivery_id}")
-    assert answer.status_code == 200
-    return answer.json()
+from tests.support.api import callback_path, logged, post_callback, read, submit
+from tests.support.api import tts_success as success
 
 
 def _inbound(body: bytes) -> Inbound:

@@ -7,7 +7,6 @@ embedded PostgreSQL server, never the shared one other test sessions are using.
 import asyncio
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,27 +20,11 @@ from tests.support.database import empty_tables
 from tests.support.fixtures import fixture
 from tests.support.polling import eventually
 from tests.support.processes import Service
+from tests.support.rows import submitted_tasks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SECRET = "e2e-fault-callback-secret-0123456789"
-
-
-async def create_tasks(database_url: str, count: int) -> list[tuple[str, str]]:
-    """`count` submitted speech tasks, straight into the database: (id, AceData task_id)."""
-    tasks = [(f"tsk_fault{i:06d}", str(uuid.uuid4())) for i in range(count)]
-    engine = create_async_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO tasks (id, task_id, kind, status, input) "
-                "SELECT unnest(CAST(:ids AS text[])), unnest(CAST(:task_ids AS text[])), "
-                "'speech', 'submitted', '{}'::jsonb"
-            ),
-            {"ids": [t[0] for t in tasks], "task_ids": [t[1] for t in tasks]},
-        )
-    await engine.dispose()
-    return tasks
 
 
 async def statuses(database_url: str) -> dict[str, str]:
@@ -71,7 +54,7 @@ def fault_service(database_url: str, simulator_url: str) -> Iterator[Service]:
 async def test_sigkill_midway_loses_no_acknowledged_callback(fault_service, database_url):
     total, kill_after = 3000, 1500
     svc = fault_service.start()
-    tasks = await create_tasks(database_url, total)
+    tasks = await submitted_tasks(database_url, total)
     acked: set[str] = set()
     refused: set[str] = set()
     queue = list(reversed(tasks))
@@ -142,7 +125,7 @@ async def test_database_restart_answers_503_then_recovers_by_itself(own_postgres
     url = own_postgres.get_uri(driver="asyncpg")
     svc = Service(url, simulator_url, callback_secret=SECRET, db_pool_timeout="1").start()
     try:
-        [task] = await create_tasks(url, 1)
+        [task] = await submitted_tasks(url, 1)
         cb_url, body = callback(svc, task)
         async with httpx.AsyncClient(timeout=15) as client:
             assert (await client.get(f"{svc.url}/readyz")).status_code == 200
@@ -183,7 +166,7 @@ async def test_reads_never_answer_503_once_the_restarted_database_is_ready(
     svc = Service(url, simulator_url, callback_secret=SECRET, workers="2")
     try:
         svc.start()
-        [task] = await create_tasks(url, 1)
+        [task] = await submitted_tasks(url, 1)
         path = f"{svc.url}/v1/tasks/{task[0]}"
         async with httpx.AsyncClient(timeout=15) as client:
             # Both workers' read pools hold connections when the database goes away.
@@ -205,7 +188,7 @@ async def test_sigterm_drains_in_flight_callbacks_and_exits_in_time(fault_servic
     svc = fault_service
     svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "5"
     svc.start()
-    tasks = await create_tasks(database_url, 1000)
+    tasks = await submitted_tasks(database_url, 1000)
     acked: set[str] = set()
     answered_5xx: list[int] = []
     queue = list(reversed(tasks))
@@ -260,7 +243,7 @@ async def test_overload_is_refused_with_503_and_memory_stays_flat(database_url, 
     codes: list[int] = []
     latencies: list[float] = []
     try:
-        [blocked, *others] = await create_tasks(database_url, 1501)
+        [blocked, *others] = await submitted_tasks(database_url, 1501)
         assert svc.proc is not None
         process = psutil.Process(svc.proc.pid)
         engine = create_async_engine(database_url)
@@ -326,7 +309,7 @@ async def test_a_request_still_running_at_the_shutdown_timeout_is_refused_not_ap
     svc = fault_service
     svc.env["FISHHOOK_SHUTDOWN_TIMEOUT"] = "1"
     svc.start()
-    [task] = await create_tasks(database_url, 1)
+    [task] = await submitted_tasks(database_url, 1)
     engine = create_async_engine(database_url)
     try:
         async with httpx.AsyncClient(timeout=30) as client, engine.connect() as holder:

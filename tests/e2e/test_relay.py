@@ -11,7 +11,6 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.support.database import empty_tables
 from tests.support.processes import service
-from tests.support.receiver import Receiver, serve
 from tests.support.relay import FAST_RELAY, RELAY_SECRET, settled_relays, submit_with_webhook
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +34,6 @@ async def apis(two_services, database_url):
     ):
         yield a, b
     await empty_tables(database_url)
-
-
-@pytest.fixture
-async def receiver():
-    async with serve(Receiver()) as running:
-        yield running
 
 
 async def test_two_failures_then_success_is_one_verified_delivery_in_three_attempts(

@@ -1,34 +1,19 @@
 """/fish tests: over ASGI (relays allowed to the local receiver), and end to end with AceData's
 own clients against a real `fishhook serve` and the simulator, started once for the package."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from app.config import Settings
 from tests.support.dropin import API_KEY, Target
 from tests.support.processes import SIMULATOR_TOKEN, Service, service, simulator
-from tests.support.receiver import Receiver, serve
-from tests.support.relay import FAST_RELAY
+from tests.support.relay import FAST_RELAY, QUICK_RELAYS
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "relay_allow_private": True,
-            "relay_interval": 0.02,
-            "relay_backoff_base": 0.02,
-            "relay_backoff_max": 0.1,
-            "fish_wait_timeout": 5.0,
-        }
-    )
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with serve(Receiver()) as running:
-        yield running
+    return settings.model_copy(update={**QUICK_RELAYS, "fish_wait_timeout": 5.0})
 
 
 @pytest.fixture(scope="package")

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from app.callbacks import credentials
+from tests.support.fixtures import fixture
 from tests.support.settings import CALLBACK_SECRET
 
 VOICE = {"voice_url": "https://cdn.example.com/sample.mp3", "title": "test"}
@@ -56,3 +57,18 @@ async def state(client: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
     task = await read(client, task_id)
     task.pop("deliveries")
     return task
+
+
+def tts_success(task_id: str) -> dict[str, Any]:
+    """AceData's documented successful tts callback, for `task_id`."""
+    body = fixture("tts_callback_success")
+    body["task_id"] = task_id
+    return body
+
+
+async def logged(client: httpx.AsyncClient, delivery_id: str) -> dict[str, Any]:
+    """A delivery as the deliveries log keeps it."""
+    answer = await client.get(f"/v1/deliveries/{delivery_id}")
+    assert answer.status_code == 200
+    delivery: dict[str, Any] = answer.json()
+    return delivery

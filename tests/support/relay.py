@@ -36,6 +36,14 @@ async def settled_relays(api, task_id: str, count: int = 1, timeout: float = 20.
     return await relays_when(api, task_id, lambda m: len(m) >= count and settled(m), timeout)
 
 
+# For Settings.model_copy in-process: retries within a test's patience, to a local receiver.
+QUICK_RELAYS = {
+    "relay_allow_private": True,
+    "relay_interval": 0.02,
+    "relay_backoff_base": 0.02,
+    "relay_backoff_max": 0.1,
+}
+
 RELAY_SECRET = "whsec_" + base64.b64encode(b"e2e-relay-secret-0123456789abcdef").decode()
 
 # Fast test backoff: 0.05 s, 0.1 s, then 0.2 s between attempts; dead after 1.5 s.
