@@ -31,6 +31,7 @@ from app.reconcile.pacer import SharedPacer
 from app.reconcile.service import Reconciler
 from app.relay.signing import secret_key
 from app.relay.worker import Relay, relay_client
+from app.statements import Statements
 from app.tasks.reads import Reads
 from app.tasks.waiting import Waiters
 
@@ -49,7 +50,8 @@ class Runtime:
     # Sessions that write (services commit themselves), and sessions that only read.
     sessionmaker: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
-    # Status reads by id, on their own asyncpg pool (see app/tasks/reads.py).
+    # Single statements on their own asyncpg pool: status reads, a submit's writes.
+    statements: Statements
     reads: Reads
     keys: Keys
     acedata: AceDataClient
@@ -139,11 +141,9 @@ async def start(
         stack.push_async_callback(acedata.aclose)
         relay_http = relay_client(settings)
         stack.push_async_callback(relay_http.aclose)
-        reads = Reads(
-            url, settings.db_read_pool_size, settings.db_read_pool_timeout, settings.public_url
-        )
-        await reads.open()
-        stack.push_async_callback(reads.close)
+        statements = Statements(url, settings.db_read_pool_size, settings.connection_settings)
+        await statements.open()
+        stack.push_async_callback(statements.close)
         archiver = await _archiver(settings, sessionmaker, stack)
         waiters = Waiters(url)
         stack.push_async_callback(waiters.close)
@@ -153,7 +153,8 @@ async def start(
             engine=engine,
             sessionmaker=sessionmaker,
             reader=create_reader(engine),
-            reads=reads,
+            statements=statements,
+            reads=Reads(statements, settings.db_read_pool_timeout, settings.public_url),
             keys=resolved,
             acedata=acedata,
             intake=Intake(

@@ -25,7 +25,7 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_and_recovers(tight
     body = {"task_id": task["task_id"], "audio_url": "https://x.test/a.mp3"}
 
     runtime = app.state.runtime
-    async with runtime.engine.connect() as held, runtime.reads.pool.acquire():
+    async with runtime.engine.connect() as held, runtime.statements.pool.acquire():
         await held.execute(text("SELECT 1"))
         started = time.monotonic()
         answers = await asyncio.gather(*(client.get(f"/v1/tasks/{task['id']}") for _ in range(20)))

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import AceDataDep, KeysDep, ReaderDep, SessionDep, SettingsDep, WaitersDep
+from app.deps import AceDataDep, ReaderDep, RuntimeDep, SessionDep, SettingsDep
 from app.fish import service
 from app.fish.errors import FishError
 from app.fish.schemas import FishAudios, FishModel, FishTts, FishVoices
@@ -27,15 +27,10 @@ async def require_fish_key(request: Request, settings: SettingsDep) -> None:
 
 
 async def _submission(
-    session: SessionDep,
-    acedata: AceDataDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-    waiters: WaitersDep,
-    idempotency_key: IdempotencyKey = None,
+    session: SessionDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> service.Submission:
     key = check_key(idempotency_key) if idempotency_key is not None else None
-    return service.Submission(session, acedata, settings, keys.callback_secret, waiters, key)
+    return service.Submission(session, runtime, key)
 
 
 SubmissionDep = Annotated[service.Submission, Depends(_submission)]

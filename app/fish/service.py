@@ -3,14 +3,13 @@ reconciliation and the deliveries log all apply), blocking answers, records from
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.acedata.client import BATCH_LIMIT, AceDataClient
-from app.config import Settings
 from app.fish import records
 from app.fish.errors import STATUS, FishError
 from app.pagination import NUL
@@ -20,6 +19,9 @@ from app.tasks.schemas import SubmitRequest
 from app.tasks.waiting import MAX_WAIT, Waiters, wait_for
 from app.vocabulary import TERMINAL_STATUSES, TaskKind
 
+if TYPE_CHECKING:  # the runtime is built from the features, fish among them
+    from app.runtime import Runtime
+
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -28,10 +30,7 @@ class Submission:
     """What a /fish submit needs besides its body."""
 
     session: AsyncSession
-    acedata: AceDataClient
-    settings: Settings
-    callback_secret: bytes
-    waiters: Waiters
+    runtime: "Runtime"
     idempotency_key: str | None
 
 
@@ -45,14 +44,15 @@ async def submit(
 ) -> Answer:
     """Store and forward like POST /v1/*; answer as AceData would: `{task_id, ...}` at once,
     or (blocking) the finished result once fishhook's own store has it."""
-    settings = sub.settings
+    settings = sub.runtime.settings
     task, _ = await tasks.submit(
         sub.session,
-        sub.acedata,
+        sub.runtime.acedata,
         kind=kind,
         request=request,
         settings=settings,
-        callback_secret=sub.callback_secret,
+        statements=sub.runtime.statements,
+        callback_secret=sub.runtime.keys.callback_secret,
         idempotency_key=sub.idempotency_key,
         fish_api=api,
     )
@@ -60,7 +60,7 @@ async def submit(
         raise _not_accepted(task)
     if not blocking:
         return 200, records.accepted(task)
-    task = await _finished(sub.session, sub.waiters, task, settings.fish_wait_timeout)
+    task = await _finished(sub.session, sub.runtime.waiters, task, settings.fish_wait_timeout)
     answer = records.finished(task)
     if answer is None:
         raise FishError(

@@ -8,9 +8,7 @@ from starlette.types import Receive, Scope, Send
 
 from app import tracing
 from app.deps import (
-    AceDataDep,
     ApiKeyDep,
-    KeysDep,
     ReaderDep,
     RuntimeDep,
     SessionDep,
@@ -52,9 +50,7 @@ Submit = Callable[[TaskKind, VoiceRequest | SpeechRequest], Awaitable[Response]]
 
 async def _submitter(
     session: SessionDep,
-    acedata: AceDataDep,
-    keys: KeysDep,
-    settings: SettingsDep,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Submit:
     """What both submit endpoints do with their body."""
@@ -64,17 +60,18 @@ async def _submitter(
         with tracing.span("fishhook.submit", **{"fishhook.kind": kind}) as span:
             task, replayed = await service.submit(
                 session,
-                acedata,
+                runtime.acedata,
                 kind=kind,
                 request=body,
-                settings=settings,
-                callback_secret=keys.callback_secret,
+                settings=runtime.settings,
+                statements=runtime.statements,
+                callback_secret=runtime.keys.callback_secret,
                 idempotency_key=key,
             )
             span.set_attribute("fishhook.task", task.id)
             span.set_attribute("fishhook.task_id", task.task_id or "")
         # Serialised once: returned as a model, FastAPI would validate it again first.
-        answer = TaskOut.of(task, settings.public_url).model_dump_json()
+        answer = TaskOut.of(task, runtime.settings.public_url).model_dump_json()
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return Response(answer, status_code=202, headers=headers, media_type="application/json")
 

@@ -1,6 +1,7 @@
 """Submitting jobs to AceData and reading tasks back."""
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -23,19 +24,22 @@ from app.idempotency import service as idempotency
 from app.ids import new_id
 from app.log import get_logger
 from app.pagination import NUL
+from app.statements import Statements
 from app.tasks.models import Task
 from app.tasks.schemas import SubmitRequest
 from app.vocabulary import TaskKind, TaskStatus
 
 log = get_logger("fishhook.tasks")
 
-# Submit's two writes, straight through asyncpg on the session's pooled connection: in
-# py-spy, the ORM's unit of work was 45-50 % of a submit's samples, and Core statements
-# still spent about a quarter in SQLAlchemy's execution. jsonb parameters are JSON text,
-# as SQLAlchemy's asyncpg dialect sets its codec; its decoder gives jsonb back as objects.
+# Submit's two writes, as plain SQL: in py-spy, the ORM's unit of work was 45-50 % of a
+# submit's samples, and Core statements still spent about a quarter in SQLAlchemy. Each runs
+# on its own on the hot paths' pool (app/statements.py), and may run twice: the insert of a
+# new id conflicts only with itself. With an Idempotency-Key, the insert joins the key's
+# transaction on the session instead.
 _INSERT_TASK = """
 INSERT INTO tasks (id, kind, status, input, webhook_url, fish_api)
 VALUES ($1, $2, 'pending', $3, $4, $5)
+ON CONFLICT (id) DO NOTHING
 """
 _ACCEPT = """
 UPDATE tasks SET
@@ -60,6 +64,7 @@ async def submit(
     kind: TaskKind,
     request: SubmitRequest,
     settings: Settings,
+    statements: Statements,
     callback_secret: bytes,
     idempotency_key: str | None = None,
     fish_api: str | None = None,
@@ -72,9 +77,9 @@ async def submit(
     /fish endpoint a drop-in client called (app/fish), so its webhook gets AceData's body."""
     acedata.require_token()
     webhook = await _checked_webhook(request, allow_private=settings.relay_allow_private)
-    ref, replayed = await _claim_task(
-        session, kind, request, webhook, idempotency_key, settings.idempotency_ttl, fish_api
-    )
+    task_input = request.model_dump(mode="json", exclude_none=True)
+    new = _NewTask(new_id("tsk"), kind, task_input, webhook, fish_api)
+    ref, replayed = await _claim_task(session, statements, new, idempotency_key, settings)
     if replayed:
         return await get(session, ref), True
     callback_url = credentials.callback_url(settings.public_url, callback_secret, ref)
@@ -83,7 +88,12 @@ async def submit(
     )
     if answer is None:
         return await get(session, ref), False
-    return await _apply_answer(session, ref, answer, settings.reconcile_after), False
+    task = await _accepted(statements, ref, answer, settings)
+    if read_result(answer) is not None:
+        # The answer is the finished result itself: applied like a callback.
+        await ingest(session, Inbound.of_answer("submit", answer), task_ref=ref, authenticated=True)
+        task = None
+    return task or await get(session, ref), False
 
 
 async def _checked_webhook(request: SubmitRequest, *, allow_private: bool) -> str | None:
@@ -97,52 +107,48 @@ async def _checked_webhook(request: SubmitRequest, *, allow_private: bool) -> st
     return webhook
 
 
+@dataclass(frozen=True, slots=True)
+class _NewTask:
+    """_INSERT_TASK's parameters."""
+
+    id: str
+    kind: TaskKind
+    input: dict[str, Any]
+    webhook_url: str | None
+    fish_api: str | None
+
+
 async def _claim_task(
     session: AsyncSession,
-    kind: TaskKind,
-    request: SubmitRequest,
-    webhook: str | None,
+    statements: Statements,
+    new: _NewTask,
     idempotency_key: str | None,
-    idempotency_ttl: float,
-    fish_api: str | None = None,
+    settings: Settings,
 ) -> tuple[str, bool]:
     """Commit a new pending task; returns its id and False. If the Idempotency-Key was
     already used, nothing is created: returns the id of the task it created, and True."""
-    ref = new_id("tsk")
-    task_input = request.model_dump(mode="json", exclude_none=True)
-    if idempotency_key is not None:
-        fingerprint = idempotency.fingerprint(kind, task_input)
-        claim = await idempotency.claim(session, idempotency_key, fingerprint, ref, idempotency_ttl)
-        if not claim.first:
-            await session.rollback()
-            return claim.task_ref, True
-    row = (ref, kind, json.dumps(task_input), webhook, fish_api)
-    # With a key, inside its transaction; without one, on its own: one round trip.
-    await _statement(session, _INSERT_TASK, *row, on_its_own=idempotency_key is None)
-    if idempotency_key is not None:
-        await session.commit()
-    return ref, False
-
-
-async def _statement(
-    session: AsyncSession, sql: str, *args: object, on_its_own: bool
-) -> asyncpg.Record | None:
-    """Run `sql` on the session's connection through asyncpg, and return its first row.
-    `on_its_own`: outside any transaction (the server commits it as it runs; the session
-    must have none open), and the connection goes back to the pool at once."""
-    options = {"isolation_level": "AUTOCOMMIT"} if on_its_own else None
-    connection = await session.connection(execution_options=options)
+    values = (new.id, new.kind, new.input, new.webhook_url, new.fish_api)
+    if idempotency_key is None:
+        await statements.fetchrow(_INSERT_TASK, *values, wait=settings.db_pool_timeout)
+        return new.id, False
+    fingerprint = idempotency.fingerprint(new.kind, new.input)
+    claim = await idempotency.claim(
+        session, idempotency_key, fingerprint, new.id, settings.idempotency_ttl
+    )
+    if not claim.first:
+        await session.rollback()
+        return claim.task_ref, True
+    # In the claim's transaction. SQLAlchemy's asyncpg dialect takes jsonb as JSON text.
+    connection = await session.connection()
     driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
     try:
-        record: asyncpg.Record | None = await driver.fetchrow(sql, *args)
-        return record
+        await driver.execute(_INSERT_TASK, *values[:2], json.dumps(new.input), *values[3:])
     except Exception as exc:
         if is_outage(exc):
             raise database_unavailable() from exc
         raise
-    finally:
-        if on_its_own:
-            await session.commit()  # nothing to send: returns the connection to the pool
+    await session.commit()
+    return new.id, False
 
 
 async def _call_acedata(
@@ -183,28 +189,17 @@ async def _call_acedata(
     return answer
 
 
-async def _apply_answer(
-    session: AsyncSession, ref: str, answer: dict[str, Any], reconcile_after: float
-) -> Task:
-    """Store AceData's acceptance and, if the answer is the finished result itself, apply it
-    like a callback."""
-    task = await _accepted(session, ref, answer["task_id"], answer, reconcile_after)
-    if read_result(answer) is not None:
-        await ingest(session, Inbound.of_answer("submit", answer), task_ref=ref, authenticated=True)
-        task = await get(session, ref)
-    return task
-
-
 async def _accepted(
-    session: AsyncSession, ref: str, task_id: str, answer: dict[str, Any], reconcile_after: float
-) -> Task:
+    statements: Statements, ref: str, answer: dict[str, Any], settings: Settings
+) -> Task | None:
     """Store AceData's acceptance. A callback may have finished the task meanwhile: then only
-    a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay."""
+    a missing task_id (and trace_id) is filled in, and its status, schedule and updated_at stay:
+    None, the task is to be read as it stands."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
-    args = (ref, task_id, trace_id, reconcile_after)
-    row = await _statement(session, _ACCEPT, *args, on_its_own=True)
-    # A Task outside the session, from the row: loading it into the session costs more.
-    return Task(**row) if row is not None else await get(session, ref)
+    args = (ref, answer["task_id"], trace_id, settings.reconcile_after)
+    row = await statements.fetchrow(_ACCEPT, *args, wait=settings.db_pool_timeout)
+    # A Task outside any session, from the row: loading it into a session costs more.
+    return Task(**row) if row is not None else None
 
 
 async def _mark_outcome_unknown(session: AsyncSession, ref: str, error: dict[str, Any]) -> None:
