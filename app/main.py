@@ -24,7 +24,7 @@ from app.middleware.header_limit import HeaderLimitMiddleware
 from app.middleware.request_log import RequestLogMiddleware
 from app.middleware.shutdown import CancelledRequestMiddleware, InFlight
 from app.relay.router import router as relay_router
-from app.tasks.router import is_plain_read, read_task_endpoint
+from app.tasks.router import is_plain_read, is_submit, read_task_endpoint, submit_endpoint
 from app.tasks.router import router as tasks_router
 
 
@@ -51,27 +51,37 @@ def _lifespan(
 
 
 class Fishhook(FastAPI):
-    """FastAPI, with the hot path taken before the framework's own middleware and routing.
+    """FastAPI, with fishhook's middleware outside it and the hot paths taken before its
+    routing.
 
     POST /callbacks is all AceData calls and the one endpoint that must be fast; it needs
-    none of FastAPI's machinery (no validation, no dependencies), so it is served by
-    `self.callbacks`: fishhook's middleware around a bare ASGI endpoint. The same for the
-    status read pollers repeat (GET /v1/tasks/{id}, no query string): `self.task_reads`.
+    none of FastAPI's machinery (no validation, no dependencies), so it is a bare ASGI
+    endpoint. So are the status read pollers repeat (GET /v1/tasks/{id}, no query string)
+    and a submit FastAPI would accept as it stands (see tasks.router.submit_endpoint).
+    Everything else goes through FastAPI's own stack. `layered`: fishhook's middleware
+    around `_dispatch`, once for every request.
     """
 
-    callbacks: ASGIApp
-    task_reads: ASGIApp
+    layered: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"] == "/callbacks":
-                scope["app"] = self
-                await self.callbacks(scope, receive, send)
-                return
-            if is_plain_read(scope):
-                scope["app"] = self
-                await self.task_reads(scope, receive, send)
-                return
+            scope["app"] = self
+            await self.layered(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/callbacks":
+            await callback_endpoint(scope, receive, send)
+        elif is_plain_read(scope):
+            await read_task_endpoint(scope, receive, send)
+        elif is_submit(scope):
+            await submit_endpoint(scope, receive, send, self._framework)
+        else:
+            await self._framework(scope, receive, send)
+
+    async def _framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
 
 
@@ -105,28 +115,16 @@ def create_app(
     app.include_router(inspector_router)
     # The AceData-compatible API: a sub-application with AceData-shaped errors.
     mount_fish(app)
-    app.add_middleware(CancelledRequestMiddleware, in_flight=in_flight)
-    app.add_middleware(
-        BodyLimitMiddleware, limit=settings.max_body_bytes, timeout=settings.client_timeout
-    )
-    app.add_middleware(HeaderLimitMiddleware, limit=settings.max_header_bytes)
-    app.add_middleware(RequestLogMiddleware)
-
-    # The same layers around the bare endpoints, outside FastAPI's own stack.
-    def layered(endpoint: ASGIApp) -> ASGIApp:
-        return RequestLogMiddleware(
-            HeaderLimitMiddleware(
-                BodyLimitMiddleware(
-                    CancelledRequestMiddleware(endpoint, in_flight=in_flight),
-                    limit=settings.max_body_bytes,
-                    timeout=settings.client_timeout,
-                ),
-                limit=settings.max_header_bytes,
-            )
+    app.layered = RequestLogMiddleware(
+        HeaderLimitMiddleware(
+            BodyLimitMiddleware(
+                CancelledRequestMiddleware(app._dispatch, in_flight=in_flight),
+                limit=settings.max_body_bytes,
+                timeout=settings.client_timeout,
+            ),
+            limit=settings.max_header_bytes,
         )
-
-    app.callbacks = layered(callback_endpoint)
-    app.task_reads = layered(read_task_endpoint)
+    )
     docs.install(app)
     openapi.document(
         app,
