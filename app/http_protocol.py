@@ -41,6 +41,42 @@ def _answer(status: int, reason: str, code: str, detail: str) -> bytes:
     return head.encode() + body
 
 
+class OneWritePerTurn:
+    """A connection's transport whose writes within one turn of the event loop go out as one.
+
+    uvicorn writes a response's head and its body separately: two send() calls, and on
+    loopback each one runs the receiver's TCP processing too. Joined, a small answer is one
+    call and one segment: under callbacks at c=16, the response writes fell from 11.5 % of a
+    worker's samples (py-spy --native) to 4-5 %. Everything else is the transport's own.
+    """
+
+    __slots__ = ("_transport", "_loop", "_pending")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def close(self) -> None:
+        self._flush()  # what was written before close() still goes, as with the transport
+        self._transport.close()
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """HttpToolsProtocol, plus: head deadline (408), head size (431), connection cap (503)."""
 
@@ -55,7 +91,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(OneWritePerTurn(transport, self.loop))  # type: ignore[arg-type]
         # A connection that never sends a byte is held no longer than a slow one.
         self._head_timer = self.loop.call_later(self._limits.head_timeout, self._too_slow)
         if len(self.connections) > self._limits.max_connections:

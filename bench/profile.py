@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import shutil
+import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,9 @@ from bench.loadgen import Outcome, build_request, closed_loop
 def _record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     command = [spy, "record", "-p", str(pid), "-d", str(seconds), "-r", "200"]
-    command += ["-f", fmt, "-o", str(out), "--nonblocking"]
+    command += ["-f", fmt, "-o", str(out)]
+    # --native (C and Cython frames too) has to stop the process for each sample.
+    command += ["--native"] if os.environ.get("PYSPY_NATIVE") else ["--nonblocking"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -213,3 +213,19 @@ def test_fishhook_serve_runs_uvicorn_with_the_guarded_protocol(settings):
     config = uvicorn.Config(_echo, **options)
     config.load()
     assert config.http_protocol_class is GuardedProtocol
+
+
+async def test_answers_written_as_one_arrive_whole_and_in_order():
+    """The protocol joins a response's writes (OneWritePerTurn): pipelined requests still get
+    every answer, in order, and a `Connection: close` answer is sent before the close."""
+    async with guarded_server(LIMITS) as port:
+        reader, writer = await _open(port)
+        request = b"POST /callbacks HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+        closing = request.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+        writer.write(request * 3 + closing)
+        raw = await asyncio.wait_for(reader.read(), timeout=5)  # until the server closes
+        writer.close()
+    answers = raw.split(b"HTTP/1.1 ")[1:]
+    assert [a.split(b" ", 1)[0] for a in answers] == [b"200"] * 4
+    assert all(a.endswith(b"\r\n\r\n2\r\nok\r\n0\r\n\r\n") for a in answers)  # chunked
+    assert b"connection: close" in answers[-1]
