@@ -50,7 +50,7 @@ class OneWritePerTurn:
     worker's samples (py-spy --native) to 4-5 %. Everything else is the transport's own.
     """
 
-    __slots__ = ("_transport", "_loop", "_pending")
+    __slots__ = ("_loop", "_pending", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport

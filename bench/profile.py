@@ -11,8 +11,8 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
