@@ -178,7 +178,7 @@ async def test_a_stuck_statement_does_not_hold_up_other_callbacks(engine, databa
         await holder.execute(text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": ref})
         stuck = asyncio.ensure_future(intake.apply(row(ref, "ace-1")))
         await asyncio.sleep(0.2)
-        # The next batch goes to PostgreSQL on the second writer: the first one waits.
+        # The next batch waits for the running statement only until it has run for STALL.
         async with asyncio.timeout(2):
             assert (await intake.apply(row(other, "ace-2"))).outcome == "applied"
         assert not stuck.done()

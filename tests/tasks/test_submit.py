@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from tests.support.api import SPEECH, VOICE, post_callback, read, state, submit
@@ -159,3 +160,39 @@ async def test_acceptance_after_the_callback_finished_the_task_changes_nothing(
         ).one()
     assert row.updated_at <= row.finished_at
     assert row.next_check_at is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "content"),
+    [
+        ({"content-type": "application/json"}, b'{"text": "unterminated'),
+        ({"content-type": "application/json"}, b'["a list"]'),
+        ({"content-type": "application/json"}, b""),
+        ({"content-type": "text/plain"}, b'{"text": "hello"}'),
+    ],
+)
+async def test_a_body_that_is_not_a_json_object_is_422_and_calls_nobody(
+    client, acedata, headers, content
+):
+    answer = await client.post("/v1/speech", headers=headers, content=content)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "validation_error"
+    assert acedata.requests == []
+    assert (await client.get("/v1/tasks")).json()["items"] == []
+
+
+async def test_with_api_keys_a_submit_needs_a_bearer_key(client, acedata, settings):
+    settings.api_keys = [SecretStr("key-one")]
+    for authorization in (None, "Bearer key-two", "key-one"):
+        headers = {"authorization": authorization} if authorization else {}
+        refused = await client.post("/v1/speech", json=SPEECH, headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "invalid_api_key"
+        assert refused.headers["www-authenticate"] == "Bearer"
+    assert acedata.requests == []
+    accepted = await client.post(
+        "/v1/speech", json=SPEECH, headers={"authorization": "Bearer key-one"}
+    )
+    assert accepted.status_code == 202
+    assert accepted.json()["status"] == "submitted"
