@@ -3,9 +3,10 @@
 Intake only notes each new delivery in the backlog (a statement trigger, migration 0011: a
 few µs a row); keeping a trigram index costs about 160 µs a row, which inside intake's
 commit halved its throughput at 16 concurrent callbacks. This loop moves the backlog into
-the index in batches. While callbacks keep arriving it works at most DUTY of the time, so
-a burst is not slowed; once they calm down it catches up at full speed. Searches read the
-bodies still in the backlog directly (inspector/service.py), so nothing is missed meanwhile.
+the index in batches. While callbacks keep arriving it works at most DUTY of the time, in
+small batches, so a burst is not slowed; once they calm down it catches up at full speed.
+Searches read the bodies still in the backlog directly (inspector/service.py), so nothing
+is missed meanwhile.
 Every worker of every process runs it; SKIP LOCKED shares the batches among them.
 """
 
@@ -19,6 +20,10 @@ from app.ids import first_id_at
 
 BATCH = 500
 DUTY = 0.02  # of each worker's time, at most, while deliveries keep arriving
+# A batch while they arrive. 500 rows cost PostgreSQL about 80 ms of one core: a burst the
+# callbacks queued behind. Open loop at 1000/s (python -m bench.run's), fishhook's p99: 28.8
+# and 29.0 ms with 500, 16.7 and 17.1 with 50 (alternating), 26.9 with 10 (more statements).
+BUSY_BATCH = 50
 IDLE_WAIT = 1.0  # seconds between looks at an empty backlog
 
 # The newest delivery in the backlog, read in the same snapshot, says whether callbacks are
@@ -42,23 +47,26 @@ SELECT (SELECT count(*) FROM taken) AS taken, (SELECT max(id) FROM delivery_sear
 class Indexer:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        self._busy = True  # until the backlog says otherwise: a worker may start under load
 
     async def run_once(self) -> int:
         """Index one batch, then wait as long as the pace asks; returns the rows taken."""
         started = time.monotonic()
-        taken, newest = await self.index_batch()
-        if taken < BATCH:
+        size = BUSY_BATCH if self._busy else BATCH
+        taken, newest = await self.index_batch(size)
+        self._busy = newest is not None and newest >= first_id_at("dlv", time.time() - 1)
+        if taken < size:
             await asyncio.sleep(IDLE_WAIT)
-        elif newest is not None and newest >= first_id_at("dlv", time.time() - 1):
+        elif self._busy:
             # Callbacks are arriving: leave them the machine.
             await asyncio.sleep((time.monotonic() - started) * (1 - DUTY) / DUTY)
         return taken
 
-    async def index_batch(self) -> tuple[int, str | None]:
-        """Move up to BATCH deliveries from the backlog into the index: how many were taken,
+    async def index_batch(self, size: int = BATCH) -> tuple[int, str | None]:
+        """Move up to `size` deliveries from the backlog into the index: how many were taken,
         and the newest id in the backlog when it began."""
         async with self._sessionmaker() as session:
-            row = (await session.execute(_MOVE, {"batch": BATCH})).one()
+            row = (await session.execute(_MOVE, {"batch": size})).one()
             await session.commit()
         return int(row[0]), row[1]
 
