@@ -47,17 +47,20 @@ SELECT (SELECT count(*) FROM taken) AS taken, (SELECT max(id) FROM delivery_sear
 class Indexer:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self._busy = True  # until the backlog says otherwise: a worker may start under load
+        # Small batches unless the last one was full and found no callback arriving: a load
+        # that starts while the backlog is empty meets a small batch first, not a full one.
+        self._busy = True
 
     async def run_once(self) -> int:
         """Index one batch, then wait as long as the pace asks; returns the rows taken."""
         started = time.monotonic()
         size = BUSY_BATCH if self._busy else BATCH
         taken, newest = await self.index_batch(size)
-        self._busy = newest is not None and newest >= first_id_at("dlv", time.time() - 1)
+        arriving = newest is not None and newest >= first_id_at("dlv", time.time() - 1)
+        self._busy = arriving or taken < size
         if taken < size:
             await asyncio.sleep(IDLE_WAIT)
-        elif self._busy:
+        elif arriving:
             # Callbacks are arriving: leave them the machine.
             await asyncio.sleep((time.monotonic() - started) * (1 - DUTY) / DUTY)
         return taken
