@@ -114,7 +114,7 @@ def _start_background(runtime: Runtime) -> None:
     background.every(
         "metrics_database",
         settings.metrics_refresh_interval,
-        lambda: snapshot.refresh(runtime.reader),
+        lambda: snapshot.refresh(runtime.sessionmaker),
     )
     background.every(
         "prune",

@@ -33,10 +33,13 @@ def probe(function: Probe) -> Probe:
     return function
 
 
-async def refresh(reader: async_sessionmaker[AsyncSession]) -> bool:
-    """Read every database gauge once; False (and `fishhook_database_up` 0) on failure."""
+async def refresh(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Read every database gauge once; False (and `fishhook_database_up` 0) on failure.
+
+    In one transaction, which SET LOCAL needs (on an autocommit session it was refused with
+    a warning in PostgreSQL's log every 5 s, and the refresh ran without its timeout)."""
     try:
-        async with reader() as session:
+        async with sessionmaker() as session:
             await session.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
             publish(await service.counts(session, commit=False))
             for run in _probes:

@@ -40,7 +40,7 @@ async def test_figures_count_copies_bytes_failures_and_backlog(serve, media):
             await post_callback(client, task["id"], body)
             await archived(client, task["id"])
         figures = await app.state.runtime.archiver.figures()
-        await snapshot.refresh(app.state.runtime.reader)
+        await snapshot.refresh(app.state.runtime.sessionmaker)
         after = await _scrape(client)
     assert figures == {"archived": 1, "failed": 1, "retried": 0, "bytes": 20_000, "backlog": 0}
     # The same figures on /metrics (counters are per process: compare with before).

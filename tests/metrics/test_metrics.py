@@ -8,7 +8,8 @@ import time
 
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.ids import first_id_at, new_id
 from app.metrics import snapshot
@@ -58,7 +59,7 @@ def names(samples: Samples) -> set[str]:
 
 async def test_metrics_parse_and_carry_every_contracted_family(app, client):
     assert (await client.get("/healthz")).status_code == 200
-    assert await snapshot.refresh(app.state.runtime.reader)
+    assert await snapshot.refresh(app.state.runtime.sessionmaker)
     samples = await scrape(client)
 
     assert set(CONTRACT) <= names(samples)
@@ -75,12 +76,12 @@ async def test_rates_and_counts_follow_a_submit_and_its_callback(app, client):
     before = await scrape(client)
     task = await submit(client)
     await client.get(f"/v1/tasks/{task['id']}")
-    await snapshot.refresh(app.state.runtime.reader)
+    await snapshot.refresh(app.state.runtime.sessionmaker)
     submitted = await scrape(client)
     body = copy.deepcopy(fixture("voices_callback_success"))
     body["task_id"] = task["task_id"]
     assert (await post_callback(client, task["id"], body)).status_code == 200
-    await snapshot.refresh(app.state.runtime.reader)
+    await snapshot.refresh(app.state.runtime.sessionmaker)
     after = await scrape(client)
 
     def grew(name: str, **labels: str) -> float:
@@ -154,7 +155,7 @@ async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings)
     token = callback_path(task["id"]).split("token=")[1]
     await post_callback(client, task["id"], {"task_id": task["task_id"], "audio_url": "x"})
     client.headers.pop("authorization")
-    await snapshot.refresh(app.state.runtime.reader)
+    await snapshot.refresh(app.state.runtime.sessionmaker)
 
     answer = await client.get("/metrics")
     assert answer.status_code == 200
@@ -166,14 +167,14 @@ async def test_metrics_need_no_api_key_and_show_no_secret(app, client, settings)
 
 async def test_database_outage_still_answers_with_the_last_figures(app, client):
     working = app.state.runtime
-    assert await snapshot.refresh(working.reader)
+    assert await snapshot.refresh(working.sessionmaker)
     await submit(client)
-    assert await snapshot.refresh(working.reader)
+    assert await snapshot.refresh(working.sessionmaker)
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     down = async_sessionmaker(unreachable)
     app.state.runtime = dataclasses.replace(working, sessionmaker=down, reader=down)
     try:
-        assert not await snapshot.refresh(app.state.runtime.reader)
+        assert not await snapshot.refresh(app.state.runtime.sessionmaker)
         samples = await scrape(client)
     finally:
         app.state.runtime = working
@@ -195,3 +196,17 @@ def test_first_id_at_bounds_ids_by_creation_time():
     boundary = first_id_at("tsk", time.time() - 1)
     assert new_id("tsk") > boundary
     assert first_id_at("tsk", time.time() + 1) > new_id("tsk")
+
+
+async def test_a_refresh_runs_under_its_statement_timeout(app):
+    seen: list[str] = []
+
+    async def show_timeout(session: AsyncSession) -> None:
+        seen.append(await session.scalar(text("SHOW statement_timeout")))
+
+    snapshot.probe(show_timeout)
+    try:
+        assert await snapshot.refresh(app.state.runtime.sessionmaker)
+    finally:
+        snapshot._probes.remove(show_timeout)
+    assert seen and set(seen) == {"2s"}  # STATEMENT_TIMEOUT_MS, as PostgreSQL shows it
