@@ -130,16 +130,16 @@ async def measure(
     receiver: str, name: str, server: servers.Server, run: Callable[[], Awaitable[Outcome]]
 ) -> Phase:
     await settled()
+    # The load generator's own pauses must not read as the receiver's latency: a full
+    # collection of this process (81 ms, with the jobs and requests it holds) landed 5 s
+    # into fishhook's open loop and was its p99. Nothing is collected while a phase runs.
+    gc.collect()
     server_before, pg_before, gen_before = (
         server.cpu_seconds(),
         _postgres_cpu(),
         time.process_time(),
     )
     workers_before = server.worker_cpu()
-    # The load generator's own pauses must not read as the receiver's latency: a full
-    # collection of this process (81 ms, with the jobs and requests it holds) landed 5 s
-    # into fishhook's open loop and was its p99. Nothing is collected while a phase runs.
-    gc.collect()
     gc.disable()
     try:
         outcome = await run()
