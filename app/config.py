@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     worker_start_timeout: float = Field(default=300, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout: float = Field(default=2.0, gt=0)
-    # Status reads (GET /v1/tasks/{id}) have a pool of their own, and queue a little longer
-    # than writes before they are answered 503 with Retry-After.
+    # Single statements (status reads, a submit's two writes) have a pool of their own
+    # (app/statements.py); a read queues a little longer than a new submit before it is
+    # answered 503 with Retry-After.
     db_read_pool_size: int = Field(default=5, ge=1)
     db_read_pool_timeout: float = Field(default=5.0, gt=0)
     # Group commit of callbacks, per worker: concurrent writers, deliveries per statement,

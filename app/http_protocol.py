@@ -11,6 +11,7 @@ deadline is kept by app.middleware.body_limit. `fishhook serve` runs uvicorn wit
 
 import asyncio
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -62,13 +63,21 @@ class OneWritePerTurn:
             self._loop.call_soon(self._flush)
         self._pending.append(data)
 
+    def writelines(self, chunks: Iterable[bytes]) -> None:
+        for data in chunks:
+            self.write(data)
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
     def close(self) -> None:
         self._flush()  # what was written before close() still goes, as with the transport
         self._transport.close()
 
     def _flush(self) -> None:
         if self._pending:
-            data = b"".join(self._pending)
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
             self._pending.clear()
             if not self._transport.is_closing():
                 self._transport.write(data)

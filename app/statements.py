@@ -40,6 +40,12 @@ _STALE = (
 )
 
 
+def _stale(exc: BaseException) -> bool:
+    """Whether `exc` says the connection was dropped. A statement over its command_timeout
+    raises TimeoutError, an OSError too: that one is not run again."""
+    return isinstance(exc, _STALE) and not isinstance(exc, TimeoutError)
+
+
 async def _init(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
@@ -82,7 +88,9 @@ class Statements:
         seconds to wait for a free connection before answering 503."""
         try:
             return await self._fetchrow(query, args, wait, retried=False)
-        except _STALE as exc:
+        except Exception as exc:
+            if not _stale(exc):
+                raise
             # Every pooled connection may be as stale as this one (the server restarted):
             # replace them all, then try once more.
             log.warning("statement_retried", error=type(exc).__name__)
@@ -104,13 +112,13 @@ class Statements:
         try:
             record: asyncpg.Record | None = await conn.fetchrow(query, *args)
             return record
-        except _STALE:
-            conn.terminate()  # never back into the pool as it is
-            if not retried:
-                raise
-            raise database_unavailable() from None
         except Exception as exc:
-            if is_outage(exc):
+            if _stale(exc):
+                conn.terminate()  # never back into the pool as it is
+                if not retried:
+                    raise
+                raise database_unavailable() from None
+            if is_outage(exc):  # a statement timeout among them
                 raise database_unavailable() from exc
             raise
         finally:

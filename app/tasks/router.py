@@ -18,7 +18,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
 )
-from app.errors import AppError, render_error
+from app.errors import render_error
 from app.idempotency.service import KEY_PATTERN, check_key
 from app.keys import check_api_key
 from app.middleware.request_log import BareRoute
@@ -183,6 +183,7 @@ async def submit_endpoint(scope: Scope, receive: Receive, send: Send, framework:
     any other goes on to `framework` (FastAPI's stack) with the body it sent, and gets
     exactly the answer FastAPI gives it."""
     request = Request(scope, receive)
+    scope["route"] = _SUBMIT_ROUTES[scope["path"]]  # FastAPI sets its own if it takes over
     try:
         body = await request.body()
     except HTTPException as exc:  # too large or too slow, answered as FastAPI's handlers do
@@ -196,7 +197,6 @@ async def submit_endpoint(scope: Scope, receive: Receive, send: Send, framework:
     if plain is None:
         await framework(scope, _replay(body, receive), send)
         return
-    scope["route"] = _SUBMIT_ROUTES[scope["path"]]
     try:
         async with runtime.sessionmaker() as session:
             response = await submit_task(session, runtime, *plain)
@@ -214,12 +214,14 @@ def _plain_submit(
     key = headers.get("idempotency-key")
     try:
         check_api_key(settings, headers.get("authorization"))
-        if media_type != "application/json" or (key is not None and check_key(key) != key):
+        if media_type != "application/json":
             return None
+        if key is not None:
+            check_key(key)
         kind, model = _SUBMITS[request.url.path]
         # As FastAPI reads a JSON body: json.loads, then the model from the Python value.
         return kind, model.model_validate(json.loads(body)), key
-    except (AppError, ValueError):  # ValidationError and JSONDecodeError are ValueErrors
+    except Exception:  # refused, unreadable (RecursionError too): FastAPI answers it
         return None
 
 

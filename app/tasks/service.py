@@ -197,7 +197,11 @@ async def _accepted(
     None, the task is to be read as it stands."""
     trace_id = answer.get("trace_id") if isinstance(answer.get("trace_id"), str) else None
     args = (ref, answer["task_id"], trace_id, settings.reconcile_after)
-    row = await statements.fetchrow(_ACCEPT, *args, wait=settings.db_pool_timeout)
+    # AceData has taken the job: a 503 now would have a client without an Idempotency-Key
+    # submit (and pay for) it twice, so this waits for a connection at least as long as a
+    # status read does, not the short wait of a new submit.
+    wait = max(settings.db_pool_timeout, settings.db_read_pool_timeout)
+    row = await statements.fetchrow(_ACCEPT, *args, wait=wait)
     # A Task outside any session, from the row: loading it into a session costs more.
     return Task(**row) if row is not None else None
 

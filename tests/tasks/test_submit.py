@@ -196,3 +196,13 @@ async def test_with_api_keys_a_submit_needs_a_bearer_key(client, acedata, settin
     )
     assert accepted.status_code == 202
     assert accepted.json()["status"] == "submitted"
+
+
+async def test_a_body_nested_too_deep_to_parse_is_a_problem_not_a_crash(client, acedata):
+    deep = b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    answer = await client.post(
+        "/v1/speech", headers={"content-type": "application/json"}, content=deep
+    )
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert acedata.requests == []
