@@ -4,6 +4,8 @@ index with the delivery."""
 
 from sqlalchemy import text
 
+from app.ids import new_id
+from app.inspector.indexer import BUSY_BATCH, Indexer
 from tests.support.api import post_callback, submit
 
 
@@ -50,3 +52,21 @@ async def test_a_deleted_delivery_leaves_nothing_in_the_index(app, client):
         == 0
     )
     assert delivery_id not in (await client.get("/ui/deliveries", params={"q": "pangolin"})).text
+
+
+async def test_while_callbacks_arrive_the_indexer_takes_small_batches(app):
+    """A load that starts on an empty backlog meets a small batch first, not a full one: the
+    indexer's work must not become a burst the callbacks queue behind."""
+    await app.state.runtime.inspector.indexer.drain()
+    ids = [new_id("dlv") for _ in range(3 * BUSY_BATCH)]
+    async with app.state.runtime.sessionmaker() as session:
+        await session.execute(
+            text(
+                "INSERT INTO deliveries (id, source, method, query, headers, body, body_size, "
+                "outcome) SELECT unnest(CAST(:ids AS text[])), 'callback', 'POST', '', '{}', "
+                "'{\"task_id\": \"x\"}', 15, 'unmatched'"
+            ),
+            {"ids": ids},
+        )
+        await session.commit()
+    assert await Indexer(app.state.runtime.sessionmaker).run_once() == BUSY_BATCH
