@@ -127,9 +127,12 @@ async def _claim_task(
 ) -> tuple[str, bool]:
     """Commit a new pending task; returns its id and False. If the Idempotency-Key was
     already used, nothing is created: returns the id of the task it created, and True."""
-    values = (new.id, new.kind, new.input, new.webhook_url, new.fish_api)
     if idempotency_key is None:
-        await statements.fetchrow(_INSERT_TASK, *values, wait=settings.db_pool_timeout)
+        await statements.fetchrow(
+            _INSERT_TASK,
+            *(new.id, new.kind, new.input, new.webhook_url, new.fish_api),
+            wait=settings.db_pool_timeout,
+        )
         return new.id, False
     fingerprint = idempotency.fingerprint(new.kind, new.input)
     claim = await idempotency.claim(
@@ -142,7 +145,9 @@ async def _claim_task(
     connection = await session.connection()
     driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
     try:
-        await driver.execute(_INSERT_TASK, *values[:2], json.dumps(new.input), *values[3:])
+        await driver.execute(
+            _INSERT_TASK, new.id, new.kind, json.dumps(new.input), new.webhook_url, new.fish_api
+        )
     except Exception as exc:
         if is_outage(exc):
             raise database_unavailable() from exc
