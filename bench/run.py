@@ -81,6 +81,11 @@ class Phase:
         def share(seconds: float) -> str:
             return f"{seconds / wall:.0%}" if wall else "-"
 
+        def per_request(seconds: float) -> str:
+            """CPU microseconds per answered request: what each receiver's work costs, where
+            the shares only say how busy the machine was."""
+            return f"{seconds / merged.count * 1e6:.0f}" if merged.count else "-"
+
         return {
             "receiver": self.receiver,
             "phase": self.name,
@@ -95,6 +100,8 @@ class Phase:
             "cpu_server": share(self.server_cpu),
             "cpu_postgres": share(self.postgres_cpu),
             "cpu_loadgen": share(self.loadgen_cpu),
+            "server_us_per_req": per_request(self.server_cpu),
+            "postgres_us_per_req": per_request(self.postgres_cpu),
         }
 
 
@@ -578,7 +585,7 @@ def report(
             f"Tasks: {plan.tasks}; closed loop: {plan.rounds} interleaved rounds of "
             f"{plan.per_concurrency} callbacks per concurrency and receiver (rps is the median "
             f"round); open loop {plan.rate}/s for {plan.seconds} s. CPU shares are of the whole "
-            "machine.",
+            "machine; the us_per_req columns are CPU microseconds per answered request.",
             "",
             *table,
             "",
