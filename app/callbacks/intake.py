@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import asyncpg
 
+from app.callbacks.announce import Announcer
 from app.callbacks.batch import Applied, Row, apply_batch
 from app.config import asyncpg_url
 from app.db import COMMAND_TIMEOUT, CONNECT_TIMEOUT
@@ -47,7 +48,9 @@ class Intake:
         server_settings: dict[str, str] | None = None,
     ) -> None:
         self._dsn = asyncpg_url(database_url, dsn=True)
-        self._server_settings = server_settings or {}  # Settings.connection_settings
+        # Settings.connection_settings; the triggers leave notifications to the announcer.
+        self._server_settings = {**(server_settings or {}), "fishhook.notify": "deferred"}
+        self._announcer = Announcer(self._dsn)
         self._writers = writers  # at most this many statements at once
         self._max_batch = max_batch
         self._max_waiting = max_waiting
@@ -113,6 +116,7 @@ class Intake:
         for conn in self._spare:
             conn.terminate()
         self._spare.clear()
+        await self._announcer.close()
         while not self._queue.empty():
             _fail([self._queue.get_nowait()], _shutting_down())
 
@@ -187,9 +191,14 @@ class Intake:
             outcomes = await apply_batch(conn, [waiting.row for waiting in batch])
         finally:
             del self._running[me]
+        finished = []
         for waiting in batch:
+            applied = outcomes[waiting.row.id]
+            if applied.outcome == "applied":
+                finished.append(f"{applied.task_ref} {waiting.row.task_id or ''}")
             if not waiting.done.done():
-                waiting.done.set_result(outcomes[waiting.row.id])
+                waiting.done.set_result(applied)
+        self._announcer.announce(finished, ("deliveries", "tasks") if finished else ("deliveries",))
 
     async def _write_alone(self, conn: asyncpg.Connection, waiting: _Waiting) -> None:
         """Try one delivery of a failed statement once more. If PostgreSQL refuses its
