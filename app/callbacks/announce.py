@@ -12,8 +12,9 @@ pairs, `make bench` at c=16 and its open loop at 1000/s): folded, callbacks at c
 from 692 to 618-631 us (workers) and from 548-559 to 451-473 us (PostgreSQL). Sent after each
 commit without folding, it was slower than from the triggers (one more round trip a batch).
 
-A statement that only notifies commits without a WAL flush. A notification lost to a crash or
-an outage only delays a waiter to its deadline, where it reads again; a LISTEN connection that
+A statement that only notifies commits without a WAL flush. One that fails is sent again, with
+what came meanwhile, until the database answers or the worker stops. A notification lost to a
+crash only delays a waiter to its deadline, where it reads again; a LISTEN connection that
 comes back wakes everyone.
 """
 
@@ -33,8 +34,16 @@ log = get_logger("fishhook.intake")
 PAYLOAD_BYTES = 7000
 
 # At most one notification statement per worker in this many seconds: what commits meanwhile
-# goes in the next. A long-poll or a live page hears of a callback at most this much later.
+# goes in the next. A long-poll or a live page usually hears of a callback this much later.
 PACE = 0.02
+# A statement that failed is tried again at once on a new connection (an idle one may have
+# been dropped), then after waits that double up to RETRY_MAX, keeping what it carried.
+RETRY_MAX = 1.0
+# Tasks kept for a database that does not answer; beyond, the oldest are dropped (their
+# waiters read again at their deadline).
+MAX_PENDING = 10_000
+# How long `close` waits for what is left to be sent.
+CLOSE_TIMEOUT = 2.0
 
 _NOTIFY = "SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS n(c, p)"
 
@@ -51,6 +60,8 @@ class Announcer:
     def announce(self, tasks: Iterable[str], kinds: Iterable[str]) -> None:
         """Notify, soon, that these tasks finished and these kinds of rows changed."""
         self._tasks.extend(tasks)
+        if len(self._tasks) > MAX_PENDING:
+            del self._tasks[:-MAX_PENDING]
         self._kinds.update(kinds)
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._send())
@@ -59,30 +70,45 @@ class Announcer:
         """Send what is left (briefly), then close the connection."""
         if self._sending is not None:
             with suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._sending), CONNECT_TIMEOUT)
+                await asyncio.wait_for(asyncio.shield(self._sending), CLOSE_TIMEOUT)
             self._sending.cancel()
+            with suppress(BaseException):
+                await self._sending
         if self._conn is not None:
             self._conn.terminate()
             self._conn = None
 
     async def _send(self) -> None:
         loop = asyncio.get_running_loop()
+        failures = 0
         while self._kinds:
-            await asyncio.sleep(self._sent_at + PACE - loop.time())
-            self._sent_at = loop.time()
-            channels, payloads = notifications(self._tasks, self._kinds)
+            wait = self._sent_at + PACE - loop.time()
+            if failures > 1:
+                wait = max(wait, min(RETRY_MAX, PACE * 2**failures))
+            await asyncio.sleep(wait)
+            tasks, kinds = self._tasks, self._kinds
             self._tasks, self._kinds = [], set()
             try:
-                if self._conn is None or self._conn.is_closed():
+                if self._conn is None:
                     self._conn = await asyncpg.connect(
-                        self._dsn, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
+                        self._dsn,
+                        timeout=CONNECT_TIMEOUT,
+                        command_timeout=COMMAND_TIMEOUT,
+                        server_settings={"application_name": "fishhook-announce"},
                     )
-                await self._conn.execute(_NOTIFY, channels, payloads)
-            except Exception as exc:  # waiters read again at their deadline
-                log.warning("announce_failed", error=type(exc).__name__)
+                await self._conn.execute(_NOTIFY, *notifications(tasks, kinds))
+            except Exception as exc:
+                failures += 1
+                if failures == 2:  # once is a dropped idle connection; twice, an outage
+                    log.warning("announce_failed", error=type(exc).__name__)
+                self._tasks[:0] = tasks  # sent again with what came meanwhile
+                self._kinds |= kinds
                 if self._conn is not None:
                     self._conn.terminate()
                     self._conn = None
+            else:
+                failures = 0
+            self._sent_at = loop.time()
 
 
 def notifications(tasks: list[str], kinds: set[str]) -> tuple[list[str], list[str]]:

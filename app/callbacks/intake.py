@@ -189,6 +189,12 @@ class Intake:
         self._running[me] = conn
         try:
             outcomes = await apply_batch(conn, [waiting.row for waiting in batch])
+        except BaseException:
+            # It may have committed unheard (a lost connection, a cancel): a waiter woken for
+            # nothing only reads its task again.
+            maybe = [f"{w.row.task_ref} {w.row.task_id or ''}" for w in batch if w.row.task_ref]
+            self._announcer.announce(maybe, ("deliveries", "tasks"))
+            raise
         finally:
             del self._running[me]
         finished = []

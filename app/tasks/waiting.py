@@ -2,7 +2,8 @@
 
 Each process keeps one dedicated LISTEN connection outside the pool; a waiting request
 holds no pool connection, only an asyncio.Event, so hundreds of waiters cost nothing.
-The `tasks_finished` trigger (migration 0004) sends "<id> <task_id>" on `fishhook_tasks`.
+The `tasks_finished` trigger (migration 0004) sends "<id> <task_id>" on `fishhook_tasks`;
+for callbacks, intake sends them after its commit, several to a payload (callbacks.announce).
 """
 
 import asyncio
