@@ -192,7 +192,7 @@ class Intake:
         except BaseException:
             # It may have committed unheard (a lost connection, a cancel): a waiter woken for
             # nothing only reads its task again.
-            maybe = [f"{w.row.task_ref} {w.row.task_id or ''}" for w in batch if w.row.task_ref]
+            maybe = [_task_key(w.row) for w in batch if w.row.task_ref]
             self._announcer.announce(maybe, ("deliveries", "tasks"))
             raise
         finally:
@@ -201,7 +201,7 @@ class Intake:
         for waiting in batch:
             applied = outcomes[waiting.row.id]
             if applied.outcome == "applied":
-                finished.append(f"{applied.task_ref} {waiting.row.task_id or ''}")
+                finished.append(_task_key(waiting.row))
             if not waiting.done.done():
                 waiting.done.set_result(applied)
         self._announcer.announce(finished, ("deliveries", "tasks") if finished else ("deliveries",))
@@ -234,6 +234,11 @@ class Intake:
         if self._closing:  # close() cancelled the statement: nothing committed
             return _shutting_down()
         return _unavailable(exc) if is_outage(exc) else None
+
+
+def _task_key(row: Row) -> str:
+    """The task as its trigger names it in a notification: "<id> <task_id>"."""
+    return f"{row.task_ref} {row.task_id or ''}"
 
 
 def unstorable(row: Row) -> Row:
